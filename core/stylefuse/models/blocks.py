@@ -1,0 +1,53 @@
+"""Small building blocks shared by the generators (dense 3x3 convs: fast on CPUs, see the model card)."""
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv3x3(in_ch: int, out_ch: int, stride: int = 1) -> nn.Conv2d:
+    # Zero padding is deliberate: it keeps the receptive field local, so tiles blend seam-free.
+    return nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1)
+
+
+class ModulatedResBlock(nn.Module):
+    """Residual block whose features are scaled and shifted per channel by a style code (FiLM).
+
+    With no code the block is a plain residual block; that is how fusion generators use it.
+    """
+
+    def __init__(self, channels: int, code_dim: int):
+        super().__init__()
+        self.conv1 = conv3x3(channels, channels)
+        self.conv2 = conv3x3(channels, channels)
+        self.code_dim = code_dim
+        self.film = nn.Linear(code_dim, 2 * channels) if code_dim > 0 else nn.Identity()
+        if code_dim > 0:
+            # Start as the identity modulation so early training behaves like a plain network.
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
+
+    def forward(self, x: torch.Tensor, code: Optional[torch.Tensor]) -> torch.Tensor:
+        h = F.relu(self.conv1(x))
+        if code is not None and self.code_dim > 0:
+            gamma_beta = self.film(code)
+            gamma, beta = gamma_beta.chunk(2, dim=1)
+            h = h * (1.0 + gamma[:, :, None, None]) + beta[:, :, None, None]
+        h = self.conv2(h)
+        return F.relu(x + h)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad H and W at the bottom/right (edge replication) up to a multiple of `multiple`."""
+    h, w = x.shape[-2], x.shape[-1]
+    ph = (multiple - h % multiple) % multiple
+    pw = (multiple - w % multiple) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    return F.pad(x, [0, pw, 0, ph], mode="replicate")
+
+
+def resize_to(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    return F.interpolate(x, size=[h, w], mode="bilinear", align_corners=False)

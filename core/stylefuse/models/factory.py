@@ -1,0 +1,47 @@
+"""Build networks from a plain config dict (what the model card and checkpoints store)."""
+
+import torch
+from torch import nn
+
+from .discriminator import MultiScaleDiscriminator
+from .generator import FusionGenerator, StyleGenerator
+
+
+def build_generator(task: str, **config) -> nn.Module:
+    if task == "style":
+        return StyleGenerator(**config)
+    if task == "fuse":
+        return FusionGenerator(**config)
+    raise ValueError(f"unknown task {task!r} (expected 'style' or 'fuse')")
+
+
+def build_discriminator(channels: int, n_scales: int = 2, base: int = 32, n_layers: int = 3) -> nn.Module:
+    return MultiScaleDiscriminator(channels=channels, base=base, n_layers=n_layers, n_scales=n_scales)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def gflop_per_megapixel(generator: nn.Module, size: int = 256) -> float:
+    """Multiply-adds of convolutions and linear layers x2, per megapixel of output (hooks, one pass)."""
+    flops = [0]
+
+    def conv_hook(mod: nn.Conv2d, _inp, out: torch.Tensor) -> None:
+        k = mod.kernel_size[0] * mod.kernel_size[1] * (mod.in_channels // mod.groups)
+        flops[0] += 2 * k * out.numel()
+
+    handles = [m.register_forward_hook(conv_hook) for m in generator.modules() if isinstance(m, nn.Conv2d)]
+    x = torch.rand(1, generator.channels, size, size)
+    try:
+        with torch.no_grad():
+            if getattr(generator, "task", "") == "style":
+                # The style encoder runs once per reference, not per pixel: leave it out.
+                code = torch.zeros(1, generator.config["code_dim"])
+                generator.forward_code(x, code)
+            else:
+                generator(x, x)
+    finally:
+        for h in handles:
+            h.remove()
+    return flops[0] / (size * size) * 1e6 / 1e9
