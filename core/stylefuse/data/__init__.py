@@ -1,0 +1,27 @@
+"""Training data: image folders, aligned pairs, volumes sliced along an axis, seeded augmentation."""
+
+from .augment import random_affine_crop
+from .samplers import PairBatches, StyleBatches, step_generator
+from .sources import (
+    list_images,
+    load_image_tensor,
+    load_volume_slices,
+    paired_files,
+    take_part,
+    to_channels,
+    to_unit_float,
+)
+
+__all__ = [
+    "PairBatches",
+    "StyleBatches",
+    "list_images",
+    "load_image_tensor",
+    "load_volume_slices",
+    "paired_files",
+    "random_affine_crop",
+    "step_generator",
+    "take_part",
+    "to_channels",
+    "to_unit_float",
+]

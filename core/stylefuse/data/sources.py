@@ -1,0 +1,100 @@
+"""Finding training images: folders, explicit files, aligned pairs, and volumes sliced along an axis."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from ..io import read_image
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+VOLUME_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".tif", ".tiff")
+
+
+def list_images(paths: list[str | Path]) -> list[Path]:
+    """Files given directly, plus the image files inside given folders (sorted by name)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise UserError(f"training input {p} does not exist")
+    if not found:
+        raise UserError(f"no images found in {', '.join(map(str, paths))}")
+    return found
+
+
+def take_part(items: list, part: str) -> list:
+    """'all', 'first-half' (training split) or 'second-half' (held out) of a sorted list."""
+    if part == "all":
+        return items
+    half = (len(items) + 1) // 2
+    if part == "first-half":
+        return items[:half]
+    if part == "second-half":
+        return items[half:]
+    raise UserError(f"unknown split {part!r}: use all, first-half or second-half")
+
+
+def paired_files(dir_a: str | Path, dir_b: str | Path) -> list[tuple[Path, Path]]:
+    """Aligned pairs: files with the same name in two folders."""
+    a_files = {f.name: f for f in list_images([dir_a])}
+    b_files = {f.name: f for f in list_images([dir_b])}
+    common = sorted(set(a_files) & set(b_files))
+    if not common:
+        raise UserError(f"no file names in common between {dir_a} and {dir_b}")
+    return [(a_files[n], b_files[n]) for n in common]
+
+
+def to_unit_float(array: np.ndarray) -> np.ndarray:
+    """Pixels to float32 in [0, 1]: uint8 by 255, other integers and floats by their own range."""
+    arr = np.asarray(array)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0
+    arr = arr.astype(np.float32)
+    if arr.dtype.kind == "f" and arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
+        return arr
+    lo, hi = float(arr.min()), float(arr.max())
+    return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+
+
+def to_channels(chw: torch.Tensor, channels: int) -> torch.Tensor:
+    """C x H x W with C in 1..4 -> `channels` (alpha dropped; colour -> luma Y for 1 channel)."""
+    if chw.shape[0] in (2, 4):
+        chw = chw[:-1]
+    if channels == 3 and chw.shape[0] == 1:
+        return chw.expand(3, -1, -1).contiguous()
+    if channels == 1 and chw.shape[0] == 3:
+        r, g, b = chw[0:1], chw[1:2], chw[2:3]
+        return 0.299 * r + 0.587 * g + 0.114 * b
+    return chw
+
+
+def load_image_tensor(path: Path, channels: int) -> torch.Tensor:
+    """One 2-D image file as a C x H x W float tensor in [0, 1]."""
+    data = read_image(path)
+    arr = data.array
+    if data.is_stack:
+        arr = arr[arr.shape[0] // 2]
+    arr = to_unit_float(arr)
+    chw = torch.from_numpy(arr[:, :, None] if arr.ndim == 2 else arr).permute(2, 0, 1).contiguous()
+    return to_channels(chw, channels)
+
+
+def load_volume_slices(path: Path, channels: int, axis: int = 0, step: int = 1) -> list[torch.Tensor]:
+    """A volume (NIfTI, DICOM series, TIFF stack) sliced along `axis`; near-empty slices skipped."""
+    data = read_image(path)
+    if not data.is_stack:
+        return [load_image_tensor(path, channels)]
+    vol = to_unit_float(data.array)
+    vol = np.moveaxis(vol, axis, 0)
+    slices = []
+    for s in vol[::step]:
+        if s.max() - s.min() < 1e-3:
+            continue
+        chw = torch.from_numpy(np.ascontiguousarray(s[:, :, None] if s.ndim == 2 else s)).permute(2, 0, 1)
+        slices.append(to_channels(chw, channels))
+    return slices

@@ -1,0 +1,167 @@
+"""Where models live and how they load.
+
+A model is a folder holding `model.pt` (TorchScript generator) and `card.json` (its model card).
+Search path: the package's shipped models first, then the user model directory
+(`$STYLEFUSE_MODELS`, default `$XDG_DATA_HOME/stylefuse/models` or `~/.local/share/stylefuse/models`),
+where trained models land. TorchScript is only ever loaded from those two places (or a Triton model
+repository, through `load_model_folder` with that root): a model name is never a path.
+"""
+
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .errors import UserError
+
+MODEL_FILE = "model.pt"
+CARD_FILE = "card.json"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def validate_model_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        raise UserError(
+            f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)"
+        )
+    return name
+
+
+def shipped_models_dir() -> Path:
+    return Path(__file__).resolve().parent / "shipped_models"
+
+
+def user_models_dir() -> Path:
+    env = os.environ.get("STYLEFUSE_MODELS")
+    if env:
+        return Path(env).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "stylefuse" / "models"
+
+
+def model_search_path() -> list[Path]:
+    return [shipped_models_dir(), user_models_dir()]
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    folder: Path
+    card: dict
+    origin: str  # "shipped" or "user"
+
+    @property
+    def task(self) -> str:
+        return self.card.get("task", "?")
+
+
+def read_card(folder: Path) -> dict:
+    try:
+        card = json.loads((folder / CARD_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"model folder {folder} has no readable {CARD_FILE}: {exc}") from None
+    if card.get("task") not in ("style", "fuse") or card.get("channels") not in (1, 3):
+        raise UserError(f"model card {folder / CARD_FILE} is not a stylefuse model card (task/channels)")
+    return card
+
+
+def list_models() -> list[ModelEntry]:
+    """All models on the search path; a shipped name hides a user model of the same name."""
+    seen: dict[str, ModelEntry] = {}
+    for root, origin in zip(model_search_path(), ("shipped", "user")):
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            if folder.name in seen or not _NAME_RE.match(folder.name):
+                continue
+            if not (folder / MODEL_FILE).is_file() or not (folder / CARD_FILE).is_file():
+                continue
+            try:
+                card = read_card(folder)
+            except UserError:
+                continue
+            seen[folder.name] = ModelEntry(folder.name, folder, card, origin)
+    return list(seen.values())
+
+
+def find_model(name: str, task: str | None = None) -> ModelEntry:
+    validate_model_name(name)
+    for entry in list_models():
+        if entry.name == name:
+            if task is not None and entry.task != task:
+                raise UserError(f"model {name!r} is a {entry.task!r} model, not a {task!r} model")
+            return entry
+    available = ", ".join(e.name for e in list_models() if task is None or e.task == task) or "none"
+    raise UserError(f"unknown model {name!r}; available: {available} (see `stylefuse models`)")
+
+
+def default_model_name(task: str) -> str:
+    """The shipped default for a task: the card flagged `default`, else the first of that task."""
+    entries = [e for e in list_models() if e.task == task]
+    for e in entries:
+        if e.card.get("default"):
+            return e.name
+    if not entries:
+        raise UserError(f"no {task!r} model is installed; train one with `stylefuse train --task {task}`")
+    return entries[0].name
+
+
+@dataclass
+class LoadedModel:
+    """A TorchScript generator with its card: what the pipeline runs."""
+
+    name: str
+    card: dict
+    module: torch.jit.ScriptModule
+    folder: Path
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def task(self) -> str:
+        return self.card["task"]
+
+    @property
+    def channels(self) -> int:
+        return int(self.card["channels"])
+
+    @property
+    def spatial_multiple(self) -> int:
+        return int(self.card.get("spatial_multiple", 4))
+
+    @property
+    def receptive_radius(self) -> int:
+        return int(self.card.get("receptive_radius", 64))
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.task == "fuse" or not self.card.get("has_default_style", False)
+
+
+def load_model_folder(folder: Path, name: str | None = None) -> LoadedModel:
+    folder = Path(folder)
+    card = read_card(folder)
+    path = folder / MODEL_FILE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(path), map_location="cpu")
+    except Exception as exc:  # torch raises RuntimeError/ValueError/zip errors for corrupt files
+        raise UserError(f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}") from None
+    module.eval()
+    return LoadedModel(name or folder.name, card, module, folder)
+
+
+_LOADED: dict[tuple[str, str], LoadedModel] = {}
+
+
+def load_model(name: str, task: str | None = None) -> LoadedModel:
+    """Load a model by name from the search path (cached per process)."""
+    entry = find_model(name, task)
+    key = (str(entry.folder), str((entry.folder / MODEL_FILE).stat().st_mtime_ns))
+    if key not in _LOADED:
+        _LOADED[key] = load_model_folder(entry.folder, entry.name)
+    return _LOADED[key]

@@ -1,0 +1,81 @@
+"""`stylefuse train`: flags equivalent to TrainConfig, plus --config, --resume."""
+
+import argparse
+import shlex
+import sys
+from dataclasses import fields
+
+from ..errors import UserError
+from .config import TrainConfig
+
+_LIST_FIELDS = {"style", "content", "pairs"}
+_HELP = {
+    "task": "style or fuse",
+    "name": "model name (lands in the user model directory)",
+    "style": "style image(s); one image trains a single-style model, several an arbitrary-style one",
+    "content": "content images or folders",
+    "pairs": "aligned folders DIR_A:DIR_B (same file names), repeatable",
+    "split": "all | first-half | second-half of each pair folder (hold the rest out)",
+    "adversarial": "bce (cross-entropy, the default) | hinge | lsgan",
+    "adv_weight": "weight of the adversarial term in G's loss (0 disables D)",
+    "deterministic": "torch.use_deterministic_algorithms(True)",
+    "run_dir": "checkpoints, TensorBoard logs, config.json (default: <data dir>/runs/<name>)",
+    "out_dir": "model folder to write (default: <user model dir>/<name>)",
+}
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="JSON file with the same keys as the flags (flags override it)")
+    parser.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    for f in fields(TrainConfig):
+        if f.name == "command":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.name in _LIST_FIELDS:
+            parser.add_argument(flag, nargs="+", action="extend", default=None, help=_HELP.get(f.name))
+        elif f.type in ("bool", bool):
+            parser.add_argument(flag, action="store_true", default=None, help=_HELP.get(f.name))
+        else:
+            typ = f.type if f.type in (int, float) else str
+            parser.add_argument(flag, type=typ, default=None, help=_HELP.get(f.name))
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    base = TrainConfig.load(args.config) if args.config else TrainConfig()
+    values = base.__dict__.copy()
+    for f in fields(TrainConfig):
+        given = getattr(args, f.name, None)
+        if given is not None:
+            values[f.name] = given
+    values["command"] = "stylefuse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return TrainConfig(**values)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .loop import TrainingInterrupted, train
+
+    cfg = config_from_args(args)
+    try:
+        out = train(cfg, resume=args.resume)
+    except TrainingInterrupted as exc:
+        print(f"stylefuse: {exc}; resume with the same command plus --resume", file=sys.stderr)
+        return 130
+    if out is not None:
+        print(f"model {cfg.name!r} written to {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m stylefuse.training.cli` (what torchrun launches)."""
+    parser = argparse.ArgumentParser(prog="stylefuse train")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_train(args)
+    except UserError as exc:
+        print(f"stylefuse train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""The training loop: alternating D/G steps, checkpoints, TensorBoard, validation, export."""
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from ..data import (
+    PairBatches,
+    StyleBatches,
+    list_images,
+    load_image_tensor,
+    paired_files,
+    step_generator,
+    take_part,
+)
+from ..errors import UserError
+from ..export import export_generator
+from ..losses.image_ops import luminance, psnr, ssim
+from ..models import build_discriminator, build_generator
+from ..registry import user_models_dir, validate_model_name
+from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .distributed import DistInfo, init_distributed, shutdown, unwrap, wrap
+from .steps import build_task_loss, d_step_loss, g_step_loss, real_images_for_d
+
+KEEP_CHECKPOINTS = 3
+VAL_STEP = 10**9  # batches are functions of the step: a step never trained on gives a fixed val set
+
+
+class TrainingInterrupted(Exception):
+    def __init__(self, step: int, checkpoint: Path | None):
+        super().__init__(f"training interrupted at step {step}"
+                         + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
+        self.step, self.checkpoint = step, checkpoint
+
+
+def default_run_dir(name: str) -> Path:
+    return user_models_dir().parent / "runs" / name
+
+
+def load_data(cfg: TrainConfig):
+    if cfg.task == "style":
+        styles = [load_image_tensor(p, 3) for p in list_images(cfg.style)]
+        contents = [load_image_tensor(p, 3) for p in list_images(cfg.content)]
+        return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed), styles
+    pairs = []
+    for spec in cfg.pairs:
+        dir_a, dir_b = spec.split(":")
+        for fa, fb in take_part(paired_files(dir_a, dir_b), cfg.split):
+            a, b = load_image_tensor(fa, 1), load_image_tensor(fb, 1)
+            if a.shape != b.shape:
+                raise UserError(f"pair {fa.name}: {fa} is {tuple(a.shape[1:])} but {fb} is {tuple(b.shape[1:])}")
+            pairs.append((a, b))
+    return PairBatches(pairs, cfg.crop, cfg.batch, cfg.seed), []
+
+
+def validation_metrics(cfg: TrainConfig, gen_model, x, y) -> tuple[dict[str, float], torch.Tensor]:
+    with torch.no_grad():
+        fake = gen_model(x, y)
+        if cfg.task == "style":
+            # How much content structure survives the stylisation.
+            metrics = {"psnr_to_content": psnr(luminance(fake), luminance(x)).item(),
+                       "ssim_to_content": ssim(luminance(fake), luminance(x)).item()}
+        else:
+            metrics = {"psnr_to_max": psnr(fake, torch.maximum(x, y)).item(),
+                       "ssim_sum": (ssim(fake, x) + ssim(fake, y)).item()}
+    grid = torch.cat([x[:2], y[:2], fake[:2]], dim=3)  # rows: samples; columns: input, reference, output
+    grid = torch.cat(list(grid.expand(-1, 3, -1, -1)), dim=1)
+    return metrics, grid
+
+
+class _StopFlag:
+    """Ctrl-C / SIGTERM ask the loop to stop after the current step (and save a checkpoint)."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (e.g. napari worker): the caller cancels instead
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _agree(flag: bool, info: DistInfo) -> bool:
+    if not info.enabled:
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(t)
+    return bool(t.item() > 0)
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress=None, should_stop=None) -> Path | None:
+    """Run (or resume) training; returns the exported model folder (on rank 0)."""
+    cfg.validate()
+    validate_model_name(cfg.name)
+    info = init_distributed()
+    try:
+        return _train(cfg, info, resume, progress, should_stop)
+    finally:
+        shutdown(info)
+
+
+def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop) -> Path | None:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    if cfg.deterministic:
+        torch.use_deterministic_algorithms(True)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+    out_dir = Path(cfg.out_dir) if cfg.out_dir else user_models_dir() / cfg.name
+
+    batches, styles = load_data(cfg)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank and every run
+    gen_model = build_generator(cfg.task, **cfg.generator_config())
+    disc = build_discriminator(gen_model.channels, n_scales=cfg.d_scales)
+    task_loss = build_task_loss(cfg)
+    opt_g = torch.optim.Adam(gen_model.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+
+    start = 0
+    if resume:
+        ckpt_path = latest_checkpoint(run_dir)
+        if ckpt_path is None:
+            raise UserError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
+        state = load_checkpoint(ckpt_path)
+        gen_model.load_state_dict(state["generator"])
+        disc.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["torch_rng"])
+        start = int(state["step"])
+    g_ddp, d_ddp = wrap(gen_model, info), wrap(disc, info)
+
+    writer = None
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(cfg.to_json())
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run_dir / "tb"), purge_step=start if resume else None)
+
+    def checkpoint(step: int) -> Path | None:
+        if not info.is_main:
+            return None
+        state = {"step": step, "generator": gen_model.state_dict(), "discriminator": disc.state_dict(),
+                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                 "torch_rng": torch.get_rng_state(), "config": cfg.to_json()}
+        ckpt_dir = run_dir / "checkpoints"
+        path = ckpt_dir / f"step_{step:06d}.pt"
+        save_checkpoint(path, state)
+        save_checkpoint(ckpt_dir / "last.pt", state)
+        for old in sorted(ckpt_dir.glob("step_*.pt"))[:-KEEP_CHECKPOINTS]:
+            old.unlink(missing_ok=True)
+        return path
+
+    val_x, val_y = batches(VAL_STEP, 0)
+    bar = None
+    if info.is_main and progress is None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.task} {cfg.name}", unit="step",
+                   dynamic_ncols=True, disable=not sys.stderr.isatty() and os.environ.get("STYLEFUSE_PROGRESS") != "1")
+    t0 = time.time()
+    step = start
+    with _StopFlag() as stop:
+        g_ddp.train()
+        d_ddp.train()
+        while step < cfg.steps:
+            x, y = batches(step, info.rank)
+            gen = step_generator(cfg.seed, step, info.rank, stream=1)
+            fake = g_ddp(x, y)
+            loss_d = None
+            if cfg.adv_weight > 0:
+                loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y), fake, cfg.adversarial)
+                opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                opt_d.step()
+            terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen)
+            opt_g.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            opt_g.step()
+            step += 1
+
+            if writer is not None and (step % cfg.log_every == 0 or step == cfg.steps):
+                for k, v in terms.items():
+                    writer.add_scalar(f"loss_g/{k}", v.item(), step)
+                if loss_d is not None:
+                    writer.add_scalar("loss_d", loss_d.item(), step)
+            if writer is not None and (step % cfg.val_every == 0 or step == cfg.steps):
+                gen_model.eval()
+                metrics, grid = validation_metrics(cfg, gen_model, val_x, val_y)
+                gen_model.train()
+                for k, v in metrics.items():
+                    writer.add_scalar(f"val/{k}", v, step)
+                writer.add_image("val/input_reference_output", grid.clamp(0, 1), step)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(g=f"{terms['total'].item():.3f}",
+                                d=f"{loss_d.item():.3f}" if loss_d is not None else "-")
+            if progress is not None and info.is_main:
+                progress(step, cfg.steps)
+            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                checkpoint(step)
+            wants_stop = stop.requested or bool(should_stop and should_stop())
+            if _agree(wants_stop, info) and step < cfg.steps:
+                path = checkpoint(step)
+                if writer is not None:
+                    writer.close()
+                if bar is not None:
+                    bar.close()
+                raise TrainingInterrupted(step, path)
+    if bar is not None:
+        bar.close()
+    wall = time.time() - t0
+    checkpoint(step)
+    if not info.is_main:
+        return None
+    gen_model.eval()
+    metrics, _ = validation_metrics(cfg, gen_model, val_x, val_y)
+    writer.close()
+    if cfg.task == "style" and len(styles) == 1:
+        ref = styles[0][None]
+        scale = 512 / max(ref.shape[-2:])
+        if scale < 1:
+            ref = F.interpolate(ref, scale_factor=scale, mode="area")
+        gen_model.set_default_style(ref)
+    card_extra = {
+        "description": _describe(cfg),
+        "training": {"command": cfg.command, "config": cfg.__dict__ | {}, "steps": step,
+                     "wall_time_s": round(wall, 1), "world_size": info.world_size,
+                     "run_dir": str(run_dir)},
+        "metrics": {"validation": metrics},
+    }
+    return export_generator(gen_model, out_dir, cfg.name, card_extra)
+
+
+def _describe(cfg: TrainConfig) -> str:
+    if cfg.task == "style":
+        kind = "single-style" if len(cfg.style) == 1 else "arbitrary-style"
+        return f"{kind} model trained on {', '.join(Path(s).name for s in cfg.style)}"
+    return "fusion model trained on " + ", ".join(cfg.pairs)

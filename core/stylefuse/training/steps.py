@@ -1,0 +1,44 @@
+"""One training step's losses as plain functions (so tests can probe them directly)."""
+
+import torch
+from torch import nn
+
+from ..losses import FusionLoss, StyleTransferLoss, discriminator_loss, generator_loss
+from .config import TrainConfig
+
+
+def split_logits(logits, n_real: int):
+    """D was run once on cat([real, fake]); split each scale's logits back."""
+    if isinstance(logits, (list, tuple)):
+        return [x[:n_real] for x in logits], [x[n_real:] for x in logits]
+    return logits[:n_real], logits[n_real:]
+
+
+def d_step_loss(disc: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: str) -> torch.Tensor:
+    real_logits, fake_logits = split_logits(disc(torch.cat([real, fake.detach()])), real.shape[0])
+    return discriminator_loss(real_logits, fake_logits, kind)
+
+
+def build_task_loss(cfg: TrainConfig) -> nn.Module:
+    if cfg.task == "style":
+        return StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
+                                 cfg.structure_weight, cfg.tv_weight)
+    return FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight)
+
+
+def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, fake: torch.Tensor,
+                x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """G's loss: the task terms plus adv_weight x the adversarial term L_G = -E[log D(G)]."""
+    if cfg.task == "style":
+        terms = task_loss(fake, x, y, generator=gen)
+    else:
+        terms = task_loss(fake, x, y)
+    if disc is not None and cfg.adv_weight > 0:
+        terms["adversarial"] = generator_loss(disc(fake), cfg.adversarial)
+        terms["total"] = terms["total"] + cfg.adv_weight * terms["adversarial"]
+    return terms
+
+
+def real_images_for_d(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """What D sees as real: style crops (style); the source images themselves (fusion)."""
+    return y
