@@ -72,7 +72,7 @@ def read_card(folder: Path) -> dict:
 def list_models() -> list[ModelEntry]:
     """All models on the search path; a shipped name hides a user model of the same name."""
     seen: dict[str, ModelEntry] = {}
-    for root, origin in zip(model_search_path(), ("shipped", "user")):
+    for root, origin in zip(model_search_path(), ("shipped", "user"), strict=False):
         if not root.is_dir():
             continue
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):

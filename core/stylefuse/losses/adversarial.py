@@ -18,7 +18,7 @@ def _as_list(logits: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor
 def discriminator_loss(real_logits, fake_logits, kind: str = "bce") -> torch.Tensor:
     total = 0.0
     reals, fakes = _as_list(real_logits), _as_list(fake_logits)
-    for real, fake in zip(reals, fakes):
+    for real, fake in zip(reals, fakes, strict=False):
         if kind == "bce":
             total = total + F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) \
                 + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))

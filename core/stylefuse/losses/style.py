@@ -45,7 +45,7 @@ class StyleTransferLoss(nn.Module):
             f_content = self.features(content)
             f_style = self.features(style)
         style_term = output.new_zeros(())
-        for fo, fs in zip(f_out, f_style):
+        for fo, fs in zip(f_out, f_style, strict=False):
             mo, so = mean_std(fo)
             ms, ss = mean_std(fs)
             style_term = style_term + F.mse_loss(gram(fo), gram(fs)) * 1e2 \

@@ -1,6 +1,5 @@
 """Small building blocks shared by the generators (dense 3x3 convs: fast on CPUs, see the model card)."""
 
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +28,7 @@ class ModulatedResBlock(nn.Module):
             nn.init.zeros_(self.film.weight)
             nn.init.zeros_(self.film.bias)
 
-    def forward(self, x: torch.Tensor, code: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
         h = F.relu(self.conv1(x))
         if code is not None and self.code_dim > 0:
             gamma_beta = self.film(code)

@@ -14,7 +14,7 @@ class PatchDiscriminator(nn.Module):
         wrap = spectral_norm if spectral else (lambda m: m)
         layers = []
         in_ch, out_ch = channels, base
-        for i in range(n_layers):
+        for _i in range(n_layers):
             layers.append(wrap(nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1)))
             in_ch, out_ch = out_ch, min(out_ch * 2, base * 8)
         layers.append(wrap(nn.Conv2d(in_ch, in_ch, 3, padding=1)))

@@ -13,7 +13,6 @@ convs and wide full-resolution layers are slow there (see the model card's GFLOP
   per-pixel blending weight plus a small residual; the result is exactly zero where both inputs are.
 """
 
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +37,7 @@ class Trunk(nn.Module):
         self.up2 = conv3x3(width, 4 * FULL_RES_CHANNELS)
         self.out_ch = FULL_RES_CHANNELS + in_ch
 
-    def forward(self, x: torch.Tensor, code: Optional[torch.Tensor], z: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, code: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
         h1 = F.relu(self.enc1(x))
         h = F.relu(self.enc2(h1))
         if z is not None and self.noise_dim > 0:
@@ -105,7 +104,7 @@ class StyleGenerator(nn.Module):
         return self.default_code.expand(batch, -1)
 
     @torch.jit.export
-    def forward_code(self, source: torch.Tensor, code: torch.Tensor, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward_code(self, source: torch.Tensor, code: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         """Stylise N x C x H x W source in [0, 1] with a precomputed style code."""
         if source.dim() != 4 or source.shape[1] != self.channels:
             raise ValueError("source must be N x C x H x W with the model's channel count")
@@ -119,8 +118,8 @@ class StyleGenerator(nn.Module):
         out = torch.sigmoid(base + self.head(feats))
         return out[:, :, :h, :w]
 
-    def forward(self, source: torch.Tensor, reference: Optional[torch.Tensor] = None,
-                z: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
+                z: torch.Tensor | None = None) -> torch.Tensor:
         if reference is None:
             code = self.default_style(source.shape[0])
         else:
@@ -148,8 +147,8 @@ class FusionGenerator(nn.Module):
         nn.init.normal_(self.head.weight, std=1e-3)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, source: torch.Tensor, reference: Optional[torch.Tensor] = None,
-                z: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
+                z: torch.Tensor | None = None) -> torch.Tensor:
         if reference is None:
             raise ValueError("fusion needs two images: source and reference")
         if source.shape != reference.shape:

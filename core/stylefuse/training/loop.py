@@ -26,7 +26,7 @@ from ..models import build_discriminator, build_generator
 from ..registry import user_models_dir, validate_model_name
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .distributed import DistInfo, init_distributed, shutdown, unwrap, wrap
+from .distributed import DistInfo, init_distributed, shutdown, wrap
 from .steps import build_task_loss, d_step_loss, g_step_loss, real_images_for_d
 
 KEEP_CHECKPOINTS = 3
