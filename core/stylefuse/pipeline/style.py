@@ -1,0 +1,105 @@
+"""Style transfer of images and stacks: `stylize`."""
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from ..registry import LoadedModel
+from .color import chroma, luma, to_channels, ycbcr_to_rgb
+from .inputs import read_input
+from .layout import as_slices
+from .loading import resolve_model
+from .resample import reference_size, resize_image
+from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
+from .tiling import tile_options
+from .weights import blend, check_strength, read_mask
+
+
+def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
+    """The style code (1 x D) of `reference`, or the model's own style when there is none.
+
+    The code is a summary of the whole reference (feature means and deviations), so it is computed
+    once, from the reference shrunk to REFERENCE_MAX_SIDE, before any tiling of the source.
+    """
+    if reference is None:
+        if model.needs_reference:
+            raise UserError(f"style model {model.name!r} has no built-in style: give a reference (style) image")
+        try:
+            return model.module.default_style(1)
+        except RuntimeError:
+            raise UserError(f"style model {model.name!r} has no built-in style: give a reference (style) image") from None
+    ref = read_input(reference, None, None, "reference")
+    if ref.empty:
+        raise UserError(f"reference image is empty {ref.array.shape}")
+    middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
+    unit = to_channels(ref.unit(middle, slice(None)), model.channels)
+    image = resize_image(as_batch(unit), *reference_size(ref.layout.height, ref.layout.width))
+    code = model.module.encode_style(image)
+    if not bool(torch.isfinite(code).all()):
+        raise UserError("reference image gave an invalid style code (is it blank or too small?)")
+    return code
+
+
+def _to_output_colour(stylized: np.ndarray, source: np.ndarray, preserve_color: bool) -> np.ndarray:
+    """The model's channels -> the source's: grey out for grey in; the source's chroma where asked."""
+    if source.shape[-1] == 1:
+        return to_channels(stylized, 1)
+    if stylized.shape[-1] == 1:  # a grey model restyles the luma of a colour image
+        return ycbcr_to_rgb(stylized, chroma(source))
+    if preserve_color:
+        return ycbcr_to_rgb(luma(stylized), chroma(source))
+    return stylized
+
+
+@torch.inference_mode()
+def stylize(
+    image: np.ndarray,
+    model=None,
+    reference: np.ndarray | None = None,
+    strength: float = 1.0,
+    mask: np.ndarray | None = None,
+    preserve_color: bool = False,
+    is_stack: bool | None = None,
+    tile_size: int | None = 1024,
+    tile_overlap: int | None = None,
+    batch_size: int = 8,
+    value_range: tuple[float, float] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> np.ndarray:
+    """Restyle `image` (an image or a stack of slices) after `reference`, or the model's own style.
+
+    Returns an array of the input's dtype, shape and value range (see `stylefuse.pipeline.ranges`);
+    alpha is passed through untouched, and pixels where strength * mask == 0 are the input's own.
+    `model` is a LoadedModel, a model name, or None for the default style model.
+    """
+    loaded = resolve_model(model, "style")
+    src = read_input(image, is_stack, value_range, "image")
+    strength = check_strength(strength)
+    mask_bands = read_mask(mask, src.layout)
+    tiling = tile_options(tile_size, tile_overlap, loaded.receptive_radius, loaded.spatial_multiple)
+    batch_size = check_batch_size(batch_size)
+    if src.empty:
+        return src.array.copy()
+    code = style_code(loaded, reference)
+
+    out = np.empty(src.array.shape, src.dtype)
+    out_view = as_slices(out, src.layout)
+    colour = src.layout.colour_channels
+
+    def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
+        return (as_batch(to_channels(src.unit(z, rows, cols), loaded.channels)),)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return loaded.module.forward_code(x, code)
+
+    def finish(z: slice, rows: slice, stylized: np.ndarray) -> None:
+        source = src.unit(z, rows)
+        result = _to_output_colour(stylized, source, preserve_color)
+        weight = strength if mask_bands is None else strength * mask_bands(z, rows)
+        out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, result, weight, src.rng)
+        out_view[z, rows, :, colour:] = src.alpha(z, rows)
+
+    run_tiled(src.layout.slices, src.layout.height, src.layout.width, loaded.channels, prepare, forward, finish,
+              batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
+    return out
