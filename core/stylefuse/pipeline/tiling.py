@@ -69,7 +69,12 @@ def check_tiling(tile_size: int | None, overlap: int, multiple: int) -> None:
 
 def tile_options(tile_size: int | None, tile_overlap: int | None, receptive_radius: int, multiple: int) -> dict:
     """The tiling keyword arguments of `run_tiled` for a model, checked, defaults filled in."""
-    overlap = default_overlap(receptive_radius, multiple) if tile_overlap is None else tile_overlap
+    overlap = tile_overlap
+    if overlap is None:
+        overlap = default_overlap(receptive_radius, multiple)
+        if isinstance(tile_size, (int, np.integer)) and not isinstance(tile_size, bool):
+            # Small tiles: shrink the default feather to what fits rather than refuse the tile size.
+            overlap = max(0, min(overlap, tile_size - round_up(-(-tile_size // 2), multiple)))
     check_tiling(tile_size, overlap, multiple)
     return dict(tile_size=tile_size, overlap=int(overlap), margin=context_margin(receptive_radius, multiple),
                 multiple=multiple)
