@@ -99,12 +99,18 @@ def find_model(name: str, task: str | None = None) -> ModelEntry:
     raise UserError(f"unknown model {name!r}; available: {available} (see `stylefuse models`)")
 
 
+DEFAULTS_FILE = "defaults.json"
+
+
 def default_model_name(task: str) -> str:
-    """The shipped default for a task: the card flagged `default`, else the first of that task."""
+    """The shipped default for a task (shipped_models/defaults.json), else the first of that task."""
     entries = [e for e in list_models() if e.task == task]
-    for e in entries:
-        if e.card.get("default"):
-            return e.name
+    try:
+        chosen = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text()).get(task)
+    except (OSError, ValueError):
+        chosen = None
+    if chosen in {e.name for e in entries}:
+        return chosen
     if not entries:
         raise UserError(f"no {task!r} model is installed; train one with `stylefuse train --task {task}`")
     return entries[0].name
