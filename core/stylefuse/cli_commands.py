@@ -27,26 +27,37 @@ from .cli_support import (
 from .errors import UserError
 
 
-def _resolve_style(args) -> tuple[str, str | None]:
-    """(model name, style image path or None) from --style/--model."""
-    from .registry import default_model_name, list_models
+def _style_image_path(args) -> str | None:
+    """--style as a style image path (checked to exist), or None when it names a model."""
+    style = args.style
+    if style is None:
+        return None
+    if os.path.exists(style) or looks_like_image_path(style):
+        from .registry import list_models  # a model may be named like a file ("v1.png")
 
-    style, model = args.style, args.model
-    if style is not None:
-        is_model = not os.path.exists(style) and any(e.name == style for e in list_models())
-        if not is_model and looks_like_image_path(style):
-            check_input(style, "style image")
-            return model or default_model_name("style"), style
-        if model is not None:
-            raise UserError(f"--style {style} names a model and --model {model} another; --model only "
-                            "picks the model for a style image (--style IMAGE)")
-        return style, None
-    return model or default_model_name("style"), None
+        if not os.path.exists(style) and any(e.name == style for e in list_models()):
+            return None
+        check_input(style, "style image")
+        return style
+    return None
+
+
+def _style_model_name(args, style_path: str | None) -> str:
+    from .registry import default_model_name
+
+    if style_path is not None:
+        return args.model or default_model_name("style")
+    if args.style is not None:
+        if args.model is not None:
+            raise UserError(f"--style {args.style} names a model and --model {args.model} another; --model "
+                            "only picks the model for a style image (--style IMAGE)")
+        return args.style
+    return args.model or default_model_name("style")
 
 
 def cmd_stylize(args, extra) -> int:
     src = read_input(args.input, "input")
-    model_name, style_path = _resolve_style(args)
+    style_path = _style_image_path(args)
     check_output(args.output, [args.input, style_path, args.mask])
     check_writable(args.output, src)
     mask = read_input(args.mask, "mask") if args.mask else None
@@ -58,6 +69,7 @@ def cmd_stylize(args, extra) -> int:
     from .pipeline import stylize
     from .registry import load_model
 
+    model_name = _style_model_name(args, style_path)
     model = load_model(model_name, task="style")
     if reference is None and model.needs_reference:
         raise UserError(f"style model {model_name!r} has no built-in style; give a style image: "
@@ -168,10 +180,13 @@ def _triple_metrics(paths: tuple[str, str, str]) -> dict:
     if all(a.dtype.kind == "f" for a in arrays) and common[0] >= 0 and common[1] <= 1:
         common = (0.0, 1.0)
     grey = [_grey_levels(a, common) for a in arrays]
-    if datas[0].is_stack:
-        per_slice = [fusion_metrics(f, a, b) for f, a, b in zip(*grey, strict=True)]
-        return {k: float(np.mean([m[k] for m in per_slice])) for k in per_slice[0]}
-    return {k: float(v) for k, v in fusion_metrics(*grey).items()}
+    try:
+        if datas[0].is_stack:
+            per_slice = [fusion_metrics(f, a, b) for f, a, b in zip(*grey, strict=True)]
+            return {k: float(np.mean([m[k] for m in per_slice])) for k in per_slice[0]}
+        return {k: float(v) for k, v in fusion_metrics(*grey).items()}
+    except UserError as exc:
+        raise UserError(f"{paths[0]}: {exc}") from None
 
 
 def _dir_triples(fused_dir: str, a_dir: str, b_dir: str) -> list[tuple[str, str, str]]:
@@ -234,26 +249,25 @@ def cmd_eval(args, extra) -> int:
 
 
 def cmd_export(args, extra) -> int:
-    from .registry import CARD_FILE, MODEL_FILE, find_model
-
-    entry = find_model(args.model)
     out = Path(args.output)
     if not out.parent.is_dir():
         raise UserError(f"output folder {out.parent} does not exist (create it first)")
-    src = entry.folder.resolve()
-    dst = out.resolve()
-    if dst == src or src in dst.parents or dst in src.parents:
-        raise UserError(f"output {out} overlaps the model's own folder {entry.folder}; choose another folder")
+    model_files = {"model.pt", "card.json"}  # stylefuse.registry.MODEL_FILE, CARD_FILE
     if out.exists():
         if not out.is_dir():
             raise UserError(f"output {out} exists and is not a folder")
-        extra_files = sorted(set(os.listdir(out)) - {MODEL_FILE, CARD_FILE})
+        extra_files = sorted(set(os.listdir(out)) - model_files)
         if extra_files:
             raise UserError(f"output folder {out} exists and holds other files ({', '.join(extra_files[:3])}"
                             f"{', ...' if len(extra_files) > 3 else ''}); give a new or empty folder")
 
     from .export import copy_model_folder
+    from .registry import CARD_FILE, MODEL_FILE, find_model
 
+    entry = find_model(args.model)
+    src, dst = entry.folder.resolve(), out.resolve()
+    if dst == src or src in dst.parents or dst in src.parents:
+        raise UserError(f"output {out} overlaps the model's own folder {entry.folder}; choose another folder")
     copy_model_folder(entry.folder, out)
     print(f"{out}  ({MODEL_FILE} + {CARD_FILE} of {entry.origin} model {entry.name!r})")
     return 0

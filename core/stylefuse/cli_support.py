@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import UserError
 
-# Output suffix -> format family (what stylefuse.io writes).
+# Output suffix -> format family (what stylefuse.io writes; "" is a DICOM series folder).
 OUTPUT_FORMATS = {
     ".png": "png",
     ".jpg": "jpeg",
@@ -24,6 +24,7 @@ OUTPUT_FORMATS = {
     ".nii": "nifti",
     ".nii.gz": "nifti",
     ".dcm": "dicom",
+    ".dicom": "dicom",
 }
 IMAGE_SUFFIXES = tuple(OUTPUT_FORMATS)
 
@@ -50,15 +51,13 @@ def check_input(path: str, what: str) -> Path:
     p = Path(path)
     if not p.exists():
         raise UserError(f"{what} {path} not found")
-    if p.is_dir():
-        raise UserError(f"{what} {path} is a folder, not an image file")
     if not os.access(p, os.R_OK):
         raise UserError(f"{what} {path} is not readable (permission denied)")
     return p
 
 
 def read_input(path: str, what: str):
-    """`stylefuse.io.read_image` with a clear message for missing files; returns ImageData."""
+    """`stylefuse.io.read_image` (a folder is read as one DICOM series); returns ImageData."""
     from .io import read_image
 
     return read_image(check_input(path, what))
@@ -68,18 +67,21 @@ def check_output(path: str, inputs: Sequence[str | None]) -> str:
     """Refuse an output that would overwrite an input, has no writable format, or has no folder."""
     out = Path(path)
     suffix = full_suffix(out)
-    if suffix not in OUTPUT_FORMATS:
-        shown = suffix or "(none)"
-        raise UserError(
-            f"unsupported output file type {shown} for {path}: use .png, .jpg, .tif, .nii, .nii.gz or .dcm"
-        )
     for src in inputs:
-        if src is not None and same_file(out, src):
+        if src is not None and (same_file(out, src) or _inside(out, src)):
             raise UserError(f"output {path} is the input file {src}; choose another output name "
                             "(stylefuse never overwrites its inputs)")
+    if suffix not in OUTPUT_FORMATS and suffix != "":
+        raise UserError(f"unsupported output file type {suffix} for {path}: use .png, .jpg, .tif, .nii, "
+                        ".nii.gz or .dcm (or a folder name without extension for a DICOM series)")
     parent = out.parent
     if not parent.is_dir():
         raise UserError(f"output folder {parent} does not exist (create it first)")
+    if suffix == "":  # a DICOM series folder: new, or empty
+        if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+            raise UserError(f"output {path} has no file extension and exists; give a file name with an "
+                            "extension (.png, .tif, .nii.gz, ...) or a new folder for a DICOM series")
+        return "dicom"
     if out.is_dir():
         raise UserError(f"output {path} is a folder; give a file name such as {out / 'result.png'}")
     if not os.access(parent, os.W_OK):
@@ -87,23 +89,45 @@ def check_output(path: str, inputs: Sequence[str | None]) -> str:
     return OUTPUT_FORMATS[suffix]
 
 
+def _inside(out: Path, src: str) -> bool:
+    """True when `out` lies inside the input folder `src` (a DICOM series) or is that folder."""
+    return Path(src).is_dir() and Path(os.path.realpath(src)) in Path(os.path.realpath(out)).parents
+
+
 def check_writable(path: str, data, what: str = "the result") -> None:
-    """Refuse, before any work, an output format that cannot hold data like `data` (an ImageData)."""
-    fmt = OUTPUT_FORMATS[full_suffix(path)]
-    arr = data.array
+    """Refuse, before any work, an output format that cannot hold data like `data` (an ImageData).
+
+    The same rules stylefuse.io applies when writing, checked early so nobody waits for a model run
+    whose result cannot be saved.
+    """
+    fmt = OUTPUT_FORMATS.get(full_suffix(path), "dicom")
+    arr, channels = data.array, data.channels
     kind = f"{arr.dtype}" + (f" ({8 * arr.dtype.itemsize}-bit)" if arr.dtype.kind in "iu" else "")
     if fmt in ("png", "jpeg") and data.is_stack:
         raise UserError(f"{path}: {fmt.upper()} holds one 2-D image but {what} is a stack of {arr.shape[0]} "
-                        "slices; write .tif, .nii.gz or .dcm")
+                        "slices; write .tif or .nii.gz")
     if fmt == "jpeg":
         if arr.dtype.name != "uint8":
             raise UserError(f"{path}: JPEG holds 8-bit data only but {what} is {kind}; "
                             "write .png or .tif to keep the full range")
-        if data.channels in (2, 4):
+        if channels in (2, 4):
             raise UserError(f"{path}: JPEG has no alpha channel but {what} has one; write .png or .tif")
     if fmt == "png" and arr.dtype.name not in ("uint8", "uint16"):
         raise UserError(f"{path}: PNG holds 8- or 16-bit unsigned data but {what} is {kind}; "
-                        "write .tif, .nii.gz or .dcm")
+                        "write .tif or .nii.gz")
+    if fmt == "nifti" and channels != 1 and not (channels in (3, 4) and arr.dtype.name == "uint8"):
+        raise UserError(f"{path}: NIfTI holds single-channel or 8-bit RGB(A) data but {what} has {channels} "
+                        f"channels of {arr.dtype}; write .tif")
+    if fmt == "dicom":
+        if data.format != "dicom":
+            raise UserError(f"{path}: DICOM output needs a DICOM input (its patient, study and geometry are "
+                            f"copied) but the input is {(data.format or 'not DICOM').upper()}; write .nii.gz or .tif")
+        if channels in (2, 4):
+            raise UserError(f"{path}: DICOM has no alpha channel but {what} has one; write .png or .tif")
+        files = len(data.meta.get("datasets") or [1])
+        if full_suffix(path) in (".dcm", ".dicom") and files > 1 and not data.meta.get("multiframe"):
+            raise UserError(f"{path}: the input is a DICOM series of {files} files; give a folder name "
+                            "without extension for the output series")
 
 
 def spatial_shape(data) -> tuple[int, ...]:

@@ -91,9 +91,10 @@ def inputs(tmp_path_factory) -> dict:
     f["grey16"] = d / "grey16.png"
     Image.fromarray(smooth_image(40, 56, None, np.uint16, seed=2)).save(f["grey16"])
     f["jpeg"] = d / "photo.jpg"
-    Image.fromarray(smooth_image(40, 56, 3, seed=3)).save(f["jpeg"], quality=90)
+    Image.fromarray(smooth_image(64, 96, 3, seed=3)).save(f["jpeg"], quality=90)
     f["stack"] = d / "stack.tif"
-    tifffile.imwrite(f["stack"], np.stack([smooth_image(32, 40, None, np.uint16, seed=s) for s in range(3)]))
+    tifffile.imwrite(f["stack"], np.stack([smooth_image(32, 40, None, np.uint16, seed=s) for s in range(3)]),
+                     photometric="minisblack")
     f["grey_a"] = d / "grey_a.png"
     Image.fromarray(smooth_image(40, 56, None, seed=4)).save(f["grey_a"])
     f["grey_b"] = d / "grey_b.png"
@@ -102,6 +103,8 @@ def inputs(tmp_path_factory) -> dict:
     Image.fromarray(smooth_image(30, 30, None, seed=6)).save(f["grey_small"])
     f["mask"] = d / "mask.png"
     Image.fromarray((np.linspace(0, 255, 56)[None, :].repeat(40, 0)).astype(np.uint8)).save(f["mask"])
+    f["mask_jpeg"] = d / "mask_jpeg.png"
+    Image.fromarray((np.linspace(0, 255, 96)[None, :].repeat(64, 0)).astype(np.uint8)).save(f["mask_jpeg"])
     f["mask_small"] = d / "mask_small.png"
     Image.fromarray(np.full((20, 20), 255, np.uint8)).save(f["mask_small"])
     f["corrupt"] = d / "corrupt.png"
@@ -165,9 +168,10 @@ def test_stylize_jpeg_with_style_image_mask_and_preserve_color(inputs, env, tmp_
     before = sha256(inputs["jpeg"])
     out = tmp_path / "styled.jpg"
     ok(run(["stylize", inputs["jpeg"], "--style", EXAMPLES / "udnie.jpg", "--model", SHIPPED_STYLE,
-            "--strength", "0.7", "--mask", inputs["mask"], "--preserve-color", "--tile-size", "32", "-o", out], env))
+            "--strength", "0.7", "--mask", inputs["mask_jpeg"], "--preserve-color", "--tile-size", "48", "-o", out],
+           env))
     got = read(out)
-    assert got.format == "jpeg" and got.array.shape == (40, 56, 3) and got.array.dtype == np.uint8
+    assert got.format == "jpeg" and got.array.shape == (64, 96, 3) and got.array.dtype == np.uint8
     assert sha256(inputs["jpeg"]) == before
 
 
@@ -179,7 +183,7 @@ def test_stylize_png16_keeps_16_bits(inputs, env, tmp_path):
     assert got.array.max() > 255  # really 16-bit data, not 8-bit values in a 16-bit file
 
 
-def test_stylize_tiff_stack_to_tiff_and_nifti(inputs, env, tmp_path):
+def test_stylize_tiff_stack(inputs, env, tmp_path):
     out = tmp_path / "stack_out.tif"
     ok(run(["stylize", inputs["stack"], "--batch-size", "2", "-o", out], env))
     got, src = read(out), read(inputs["stack"])
@@ -246,17 +250,19 @@ def test_models_export_and_user_model(inputs, env, tmp_path):
 
 
 def test_eval_triples_dirs_and_json(inputs, env, tmp_path):
+    import tifffile
+    from PIL import Image
+
     fused = tmp_path / "fused"
     a_dir, b_dir = tmp_path / "a", tmp_path / "b"
     for d in (fused, a_dir, b_dir):
         d.mkdir()
-    shutil.copy(inputs["grey_a"], a_dir / "x.png")
-    shutil.copy(inputs["grey_b"], b_dir / "x.png")
-    from PIL import Image
-
-    mean = ((read(inputs["grey_a"]).array.astype(int) + read(inputs["grey_b"]).array) // 2).astype(np.uint8)
+    a_src, b_src = EXAMPLES / "brain_t1.png", EXAMPLES / "brain_pd.png"
+    shutil.copy(a_src, a_dir / "x.png")
+    shutil.copy(b_src, b_dir / "x.png")
+    mean = ((read(a_src).array.astype(int) + read(b_src).array) // 2).astype(np.uint8)
     Image.fromarray(mean).save(fused / "x.png")
-    res = ok(run(["eval", fused / "x.png", inputs["grey_a"], inputs["grey_b"]], env))
+    res = ok(run(["eval", fused / "x.png", a_src, b_src], env))
     for name in ("EN", "SD", "SF", "MI", "SCD", "VIF", "Qabf", "SSIM"):
         assert name in res.stdout
     data = json.loads(ok(run(["eval", "--fused-dir", fused, "--a-dir", a_dir, "--b-dir", b_dir, "--json"],
@@ -264,7 +270,10 @@ def test_eval_triples_dirs_and_json(inputs, env, tmp_path):
     assert len(data) == 1 and set(data[0]["metrics"]) == {"EN", "SD", "SF", "MI", "SCD", "VIF", "Qabf", "SSIM"}
     assert all(np.isfinite(v) for v in data[0]["metrics"].values())
     # a 16-bit stack triple works too (metrics averaged over slices)
-    ok(run(["eval", inputs["stack"], inputs["stack"], inputs["stack"]], env))
+    stack = tmp_path / "stack.tif"
+    tifffile.imwrite(stack, np.stack([smooth_image(48, 48, None, np.uint16, seed=s) for s in range(2)]),
+                     photometric="minisblack")
+    ok(run(["eval", stack, stack, stack], env))
 
 
 def test_train_is_delegated(env, tmp_path):
@@ -325,6 +334,7 @@ MISTAKES = [
     ("missing-output-option", ["stylize", "{rgb8}"], ["-o/--output"], ["rgb8"]),
     ("eval-not-triples", ["eval", "{grey_a}", "{grey_b}"], ["triples"], ["grey_a", "grey_b"]),
     ("eval-shape-mismatch", ["eval", "{grey_a}", "{grey_b}", "{grey_small}"], ["one size"], []),
+    ("eval-image-too-small", ["eval", "{grey_a}", "{grey_a}", "{grey_b}"], ["grey_a.png", "41×41"], []),
     ("export-into-nonempty-folder", ["export", SHIPPED_STYLE, "-o", "{tmp}"], ["holds other files"], []),
     ("export-unknown-model", ["export", "nonexistent", "-o", "{tmp}/m"], ["unknown model", "nonexistent"], []),
     ("unknown-option", ["fuse", "{grey_a}", "{grey_b}", "--fast", "-o", "{out}"], ["unrecognized", "--fast"],
