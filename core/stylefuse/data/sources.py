@@ -7,6 +7,7 @@ import torch
 
 from ..errors import UserError
 from ..io import read_image
+from ..pipeline.ranges import to_unit, value_range_of
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".tif", ".tiff")
@@ -50,15 +51,8 @@ def paired_files(dir_a: str | Path, dir_b: str | Path) -> list[tuple[Path, Path]
 
 
 def to_unit_float(array: np.ndarray) -> np.ndarray:
-    """Pixels to float32 in [0, 1]: uint8 by 255, other integers and floats by their own range."""
-    arr = np.asarray(array)
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / 255.0
-    arr = arr.astype(np.float32)
-    if arr.dtype.kind == "f" and arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
-        return arr
-    lo, hi = float(arr.min()), float(arr.max())
-    return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+    """Pixels to float32 in [0, 1] by the pipeline's value-range rule (so training sees what inference sees)."""
+    return to_unit(array, value_range_of(array))
 
 
 def to_channels(chw: torch.Tensor, channels: int) -> torch.Tensor:

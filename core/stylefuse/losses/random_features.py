@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULT_WIDTHS = (64, 128, 256, 256)
+DEFAULT_WIDTHS = (32, 64, 128, 256)
 
 
 class RandomFeatureNet(nn.Module):

@@ -31,6 +31,7 @@ class TrainConfig:
     adversarial: str = "bce"                  # bce (the source method) | hinge | lsgan
     adv_weight: float = 0.05                  # weight of the adversarial term in G's loss
     d_scales: int = 2
+    d_base: int = 16                          # channels of the discriminator's first layer
     # style losses
     style_weight: float = 1.0
     content_weight: float = 1.0

@@ -128,7 +128,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     batches, styles = load_data(cfg)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank and every run
     gen_model = build_generator(cfg.task, **cfg.generator_config())
-    disc = build_discriminator(gen_model.channels, n_scales=cfg.d_scales)
+    disc = build_discriminator(gen_model.channels, n_scales=cfg.d_scales, base=cfg.d_base)
     task_loss = build_task_loss(cfg)
     opt_g = torch.optim.Adam(gen_model.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
