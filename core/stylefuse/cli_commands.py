@@ -112,13 +112,13 @@ def _write(path: str, array, like) -> None:
     print(path)
 
 
-def _describe(card: dict) -> str:
+def _describe(card: dict, is_default: bool = False) -> str:
     text = card.get("description") or {
         "style": "style transfer" + (" (built-in style; style images too)" if card.get("has_default_style")
                                      else " from a style image"),
         "fuse": "fusion of two aligned images",
     }.get(card.get("task"), "")
-    tags = [t for t in ("default", "placeholder") if card.get(t)]
+    tags = (["default"] if is_default else []) + (["placeholder"] if card.get("placeholder") else [])
     return text + (f" [{', '.join(tags)}]" if tags else "")
 
 
@@ -129,17 +129,24 @@ def _count(n) -> str:
 
 
 def cmd_models(args, extra) -> int:
-    from .registry import list_models, model_search_path
+    from .registry import default_model_name, list_models, model_search_path
 
     entries = list_models()
+    defaults = set()
+    for task in ("style", "fuse"):
+        try:
+            defaults.add(default_model_name(task))
+        except UserError:  # no model of that task installed
+            pass
     if args.json:
         print(json.dumps([{"name": e.name, "task": e.task, "channels": e.card.get("channels"), "origin": e.origin,
                            "parameters": e.card.get("parameters"),
                            "gflop_per_megapixel": e.card.get("gflop_per_megapixel"),
-                           "description": _describe(e.card), "folder": str(e.folder)} for e in entries], indent=2))
+                           "default": e.name in defaults,
+                           "description": _describe(e.card, e.name in defaults), "folder": str(e.folder)} for e in entries], indent=2))
         return 0
     rows = [(e.name, e.task, e.card.get("channels", "?"), e.origin, _count(e.card.get("parameters")),
-             e.card.get("gflop_per_megapixel", "?"), _describe(e.card)) for e in entries]
+             e.card.get("gflop_per_megapixel", "?"), _describe(e.card, e.name in defaults)) for e in entries]
     print(format_table(("name", "task", "channels", "origin", "params", "GFLOP/MP", "description"), rows,
                        right=(False, False, True, False, True, True, False)))
     shipped, user = model_search_path()
