@@ -12,7 +12,7 @@ import torch
 from ..errors import UserError
 from .color import chroma, fuse_chroma, to_channels, ycbcr_to_rgb
 from .inputs import Planes, read_input
-from .loading import resolve_model
+from .loading import model_device, resolve_model
 from .ranges import from_unit
 from .resample import resample_region
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
@@ -94,10 +94,11 @@ def fuse(
         return out
     out_view = out.reshape(pa.layout.slices, pa.layout.height, pa.layout.width, colour + pa.layout.alpha)
     read_b = _unit_reader(pb, pa.layout.height, pa.layout.width)
+    device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor, torch.Tensor]:
-        return (as_batch(to_channels(pa.unit(z, rows, cols), loaded.channels)),
-                as_batch(to_channels(read_b(z, rows, cols), loaded.channels)))
+        return (as_batch(to_channels(pa.unit(z, rows, cols), loaded.channels), device),
+                as_batch(to_channels(read_b(z, rows, cols), loaded.channels), device))
 
     def finish(z: slice, rows: slice, fused: np.ndarray) -> None:
         if not colour_out:

@@ -1,5 +1,7 @@
 """Turning the `model` argument (a loaded model, a name, or None) into a loaded model for a task."""
 
+import torch
+
 from ..errors import UserError
 from ..registry import LoadedModel, default_model_name, load_model
 
@@ -15,3 +17,11 @@ def resolve_model(model, task: str) -> LoadedModel:
     if model.task != task:
         raise UserError(f"model {getattr(model, 'name', '?')!r} is a {model.task!r} model, not a {task!r} model")
     return model
+
+
+def model_device(model) -> torch.device:
+    """Where the model's weights are (inputs go there); CPU for parameter-less stand-ins."""
+    parameters = getattr(model.module, "parameters", None)
+    for parameter in parameters() if callable(parameters) else ():
+        return parameter.device
+    return torch.device("cpu")

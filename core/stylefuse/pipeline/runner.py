@@ -40,9 +40,10 @@ def check_batch_size(batch_size) -> int:
     return int(batch_size)
 
 
-def as_batch(unit: np.ndarray) -> torch.Tensor:
+def as_batch(unit: np.ndarray, device: torch.device | None = None) -> torch.Tensor:
     """N x h x w x C float32 (numpy, channels last) -> N x C x h x w tensor (what the models take)."""
-    return torch.from_numpy(np.ascontiguousarray(unit.transpose(0, 3, 1, 2), dtype=np.float32))
+    batch = torch.from_numpy(np.ascontiguousarray(unit.transpose(0, 3, 1, 2), dtype=np.float32))
+    return batch if device is None else batch.to(device)
 
 
 def slices_per_call(batch_size: int, read_pixels: int) -> int:

@@ -8,7 +8,7 @@ from ..registry import LoadedModel
 from .color import chroma, luma, to_channels, ycbcr_to_rgb
 from .inputs import read_input
 from .layout import as_slices
-from .loading import resolve_model
+from .loading import model_device, resolve_model
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .tiling import tile_options
@@ -33,7 +33,7 @@ def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
         raise UserError(f"reference image is empty {ref.array.shape}")
     middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
     unit = to_channels(ref.unit(middle, slice(None)), model.channels)
-    image = resize_image(as_batch(unit), *reference_size(ref.layout.height, ref.layout.width))
+    image = resize_image(as_batch(unit, model_device(model)), *reference_size(ref.layout.height, ref.layout.width))
     code = model.module.encode_style(image)
     if not bool(torch.isfinite(code).all()):
         raise UserError("reference image gave an invalid style code (is it blank or too small?)")
@@ -86,9 +86,10 @@ def stylize(
     out = np.empty(src.array.shape, src.dtype)
     out_view = as_slices(out, src.layout)
     colour = src.layout.colour_channels
+    device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
-        return (as_batch(to_channels(src.unit(z, rows, cols), loaded.channels)),)
+        return (as_batch(to_channels(src.unit(z, rows, cols), loaded.channels), device),)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return loaded.module.forward_code(x, code)
