@@ -3,9 +3,10 @@
 from .augment import random_affine_crop
 from .samplers import PairBatches, StyleBatches, step_generator
 from .sources import (
+    informative,
     list_images,
     load_image_tensor,
-    load_volume_slices,
+    load_slices,
     paired_files,
     take_part,
     to_channels,
@@ -17,7 +18,8 @@ __all__ = [
     "StyleBatches",
     "list_images",
     "load_image_tensor",
-    "load_volume_slices",
+    "informative",
+    "load_slices",
     "paired_files",
     "random_affine_crop",
     "step_generator",

@@ -6,19 +6,16 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..io import read_image
+from ..io import SUPPORTED_READ_EXTENSIONS, full_suffix, read_image
 from ..pipeline.ranges import to_unit, value_range_of
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-VOLUME_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".tif", ".tiff")
 
 
 def list_images(paths: list[str | Path]) -> list[Path]:
-    """Files given directly, plus the image files inside given folders (sorted by name)."""
+    """Files given directly, plus the image and volume files inside given folders (sorted by name)."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            found += sorted(f for f in p.iterdir() if f.is_file() and full_suffix(f) in SUPPORTED_READ_EXTENSIONS)
         elif p.is_file():
             found.append(p)
         else:
@@ -67,28 +64,27 @@ def to_channels(chw: torch.Tensor, channels: int) -> torch.Tensor:
     return chw
 
 
-def load_image_tensor(path: Path, channels: int) -> torch.Tensor:
-    """One 2-D image file as a C x H x W float tensor in [0, 1]."""
-    data = read_image(path)
-    arr = data.array
-    if data.is_stack:
-        arr = arr[arr.shape[0] // 2]
-    arr = to_unit_float(arr)
-    chw = torch.from_numpy(arr[:, :, None] if arr.ndim == 2 else arr).permute(2, 0, 1).contiguous()
-    return to_channels(chw, channels)
+def _as_chw(arr: np.ndarray, channels: int) -> torch.Tensor:
+    hwc = arr[:, :, None] if arr.ndim == 2 else arr
+    return to_channels(torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1), channels)
 
 
-def load_volume_slices(path: Path, channels: int, axis: int = 0, step: int = 1) -> list[torch.Tensor]:
-    """A volume (NIfTI, DICOM series, TIFF stack) sliced along `axis`; near-empty slices skipped."""
+def load_slices(path: Path, channels: int, axis: int = 0) -> list[torch.Tensor]:
+    """An image as one C x H x W float tensor in [0, 1]; a volume (NIfTI, DICOM series, TIFF stack)
+    as its slices along `axis` (the whole volume shares one value range)."""
     data = read_image(path)
+    unit = to_unit_float(data.array)
     if not data.is_stack:
-        return [load_image_tensor(path, channels)]
-    vol = to_unit_float(data.array)
-    vol = np.moveaxis(vol, axis, 0)
-    slices = []
-    for s in vol[::step]:
-        if s.max() - s.min() < 1e-3:
-            continue
-        chw = torch.from_numpy(np.ascontiguousarray(s[:, :, None] if s.ndim == 2 else s)).permute(2, 0, 1)
-        slices.append(to_channels(chw, channels))
-    return slices
+        return [_as_chw(unit, channels)]
+    return [_as_chw(s, channels) for s in np.moveaxis(unit, axis, 0)]
+
+
+def load_image_tensor(path: Path, channels: int) -> torch.Tensor:
+    """One 2-D image (the middle slice of a volume) as C x H x W float in [0, 1]."""
+    slices = load_slices(path, channels)
+    return slices[len(slices) // 2]
+
+
+def informative(slices: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Drop (nearly) empty slices: the air above and below a head teaches nothing."""
+    return [s for s in slices if float(s.max() - s.min()) > 1e-3]

@@ -20,6 +20,7 @@ class TrainConfig:
     content: list[str] = field(default_factory=list)  # content images or folders (task style)
     pairs: list[str] = field(default_factory=list)    # "DIR_A:DIR_B" aligned folders (task fuse)
     split: str = "all"                        # all | first-half | second-half of each pair folder
+    slice_axis: int = 0                       # volumes (NIfTI, DICOM series, TIFF stacks) are sliced along it
     crop: int = 128
     batch: int = 4
     # optimisation
@@ -67,6 +68,8 @@ class TrainConfig:
         for p in self.pairs:
             if p.count(":") != 1:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")
+        if self.slice_axis not in (0, 1, 2):
+            raise UserError(f"--slice-axis must be 0, 1 or 2, not {self.slice_axis}")
         if self.steps < 1 or self.batch < 1 or self.crop < 16:
             raise UserError("--steps and --batch must be >= 1 and --crop >= 16")
         if self.adversarial not in ("bce", "hinge", "lsgan"):

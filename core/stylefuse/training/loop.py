@@ -13,8 +13,10 @@ import torch.nn.functional as F
 from ..data import (
     PairBatches,
     StyleBatches,
+    informative,
     list_images,
     load_image_tensor,
+    load_slices,
     paired_files,
     step_generator,
     take_part,
@@ -47,16 +49,19 @@ def default_run_dir(name: str) -> Path:
 def load_data(cfg: TrainConfig):
     if cfg.task == "style":
         styles = [load_image_tensor(p, 3) for p in list_images(cfg.style)]
-        contents = [load_image_tensor(p, 3) for p in list_images(cfg.content)]
+        contents = [s for p in list_images(cfg.content) for s in informative(load_slices(p, 3, cfg.slice_axis))]
         return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed), styles
     pairs = []
     for spec in cfg.pairs:
         dir_a, dir_b = spec.split(":")
         for fa, fb in take_part(paired_files(dir_a, dir_b), cfg.split):
-            a, b = load_image_tensor(fa, 1), load_image_tensor(fb, 1)
-            if a.shape != b.shape:
-                raise UserError(f"pair {fa.name}: {fa} is {tuple(a.shape[1:])} but {fb} is {tuple(b.shape[1:])}")
-            pairs.append((a, b))
+            slices_a, slices_b = load_slices(fa, 1, cfg.slice_axis), load_slices(fb, 1, cfg.slice_axis)
+            shape_a, shape_b = [tuple(s.shape) for s in slices_a], [tuple(s.shape) for s in slices_b]
+            if shape_a != shape_b:
+                raise UserError(f"pair {fa.name}: {fa} and {fb} differ in shape ({len(slices_a)} x "
+                                f"{shape_a[0][1:]} vs {len(slices_b)} x {shape_b[0][1:]})")
+            pairs += [(a, b) for a, b in zip(slices_a, slices_b, strict=True)
+                      if float((a + b).max()) > 1e-3]
     return PairBatches(pairs, cfg.crop, cfg.batch, cfg.seed), []
 
 
