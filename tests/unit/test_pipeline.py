@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
 from stylefuse.errors import UserError
 from stylefuse.pipeline import Cancelled, fuse, stylize, value_range_of
 from stylefuse.pipeline.color import chroma, fuse_chroma, luma

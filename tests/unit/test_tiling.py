@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from stylefuse.errors import UserError
 from stylefuse.pipeline.runner import Cancelled, run_tiled
 from stylefuse.pipeline.tiling import plan_axis, tile_options

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from ..registry import LoadedModel
 from .color import chroma, fuse_chroma, to_channels, ycbcr_to_rgb
 from .inputs import Planes, read_input
 from .loading import model_device, resolve_model
@@ -63,20 +64,21 @@ def _unit_reader(b: Planes, height: int, width: int):
 def fuse(
     a: np.ndarray,
     b: np.ndarray,
-    model=None,
+    model: LoadedModel | str | None = None,
     resample: bool = False,
     is_stack: bool | None = None,
     tile_size: int | None = 1024,
     tile_overlap: int | None = None,
     batch_size: int = 8,
-    value_range=None,
+    value_range: tuple | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> np.ndarray:
     """Fuse `b` into `a` (same H x W and slices, or resample=True to resize b bilinearly onto a).
 
     Each input is mapped to [0, 1] with its own range (see `stylefuse.pipeline.ranges`); the result
-    has a's dtype, range and layout, with 3 colour channels if either input has colour, and a's alpha.
+    has a's dtype, range and layout, with 3 colour channels if either input has colour, and a's alpha
+    (b's alpha is ignored).
     `value_range` is one (lo, hi) for both inputs or a pair of them.
     """
     loaded = resolve_model(model, "fuse")
@@ -89,10 +91,11 @@ def fuse(
 
     colour_out = pa.layout.colour or pb.layout.colour
     colour = 3 if colour_out else 1
-    out = np.zeros(pa.layout.shape_with(colour + pa.layout.alpha), pa.dtype)
+    channels = colour + int(pa.layout.alpha)  # a's alpha, if any, rides along; b's is dropped
+    out = np.zeros(pa.layout.shape_with(channels), pa.dtype)
     if pa.empty or pb.empty:
         return out
-    out_view = out.reshape(pa.layout.slices, pa.layout.height, pa.layout.width, colour + pa.layout.alpha)
+    out_view = out.reshape(pa.layout.slices, pa.layout.height, pa.layout.width, channels)
     read_b = _unit_reader(pb, pa.layout.height, pa.layout.width)
     device = model_device(loaded)
 

@@ -58,20 +58,18 @@ def value_range_of(array: np.ndarray, override=None, what: str = "image") -> Val
     Float input is also checked for NaN/Inf here: min/max propagate both, so no mask copy is needed.
     """
     check_dtype(array, what)
-    if array.dtype.kind == "f" and array.size:
-        lo, hi = float(np.min(array)), float(np.max(array))
-        if np.isnan(lo) or np.isnan(hi):
-            raise UserError(f"{what} contains NaN values; replace them (e.g. np.nan_to_num) first")
-        if np.isinf(lo) or np.isinf(hi):
-            raise UserError(f"{what} contains infinite values; clip or replace them first")
+    is_float = array.dtype.kind == "f"
+    needs_data = array.size > 0 and (is_float or (override is None and array.dtype != np.uint8))
+    lo, hi = (float(np.min(array)), float(np.max(array))) if needs_data else (0.0, 1.0)
+    if is_float and (np.isnan(lo) or np.isnan(hi)):
+        raise UserError(f"{what} contains NaN values; replace them (e.g. np.nan_to_num) first")
+    if is_float and (np.isinf(lo) or np.isinf(hi)):
+        raise UserError(f"{what} contains infinite values; clip or replace them first")
     if override is not None:
         return _checked_override(override, what)
     if array.dtype == np.uint8:
         return ValueRange(0.0, 255.0)
-    if array.size == 0:
-        return ValueRange(0.0, 1.0)
-    lo, hi = float(np.min(array)), float(np.max(array))
-    if array.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
+    if is_float and lo >= 0.0 and hi <= 1.0:
         return ValueRange(0.0, 1.0)
     return ValueRange(lo, hi)
 

@@ -54,7 +54,7 @@ def _to_output_colour(stylized: np.ndarray, source: np.ndarray, preserve_color: 
 @torch.inference_mode()
 def stylize(
     image: np.ndarray,
-    model=None,
+    model: LoadedModel | str | None = None,
     reference: np.ndarray | None = None,
     strength: float = 1.0,
     mask: np.ndarray | None = None,
