@@ -33,10 +33,11 @@ def _style_image_path(args) -> str | None:
     if style is None:
         return None
     if os.path.exists(style) or looks_like_image_path(style):
-        from .registry import list_models  # a model may be named like a file ("v1.png")
+        if not os.path.exists(style) and "/" not in style and os.sep not in style:
+            from .registry import list_models  # a model may be named like a file ("v1.png")
 
-        if not os.path.exists(style) and any(e.name == style for e in list_models()):
-            return None
+            if any(e.name == style for e in list_models()):
+                return None
         check_input(style, "style image")
         return style
     return None
