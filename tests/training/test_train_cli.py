@@ -104,7 +104,7 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(shared_data, train_en
 
 def test_torchrun_two_processes(shared_data, train_env, tmp_path):
     run_dir = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "stylefuse.training.cli"] + fuse_args(shared_data, run_dir, "ddp-test", 20)
     cmd[cmd.index("--threads") + 1] = "1"
     proc = subprocess.run(cmd, env=train_env, capture_output=True, text=True, timeout=600)

@@ -38,11 +38,11 @@ def init_distributed() -> DistInfo:
     return DistInfo(rank, world, device)
 
 
-def wrap(module: torch.nn.Module, info: DistInfo) -> torch.nn.Module:
+def wrap(module: torch.nn.Module, info: DistInfo, find_unused: bool = False) -> torch.nn.Module:
     if not info.enabled:
         return module
     ids = [info.device.index] if info.device.type == "cuda" else None
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids)
+    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=find_unused)
 
 
 def unwrap(module: torch.nn.Module) -> torch.nn.Module:

@@ -150,7 +150,8 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["torch_rng"])
         start = int(state["step"])
-    g_ddp, d_ddp = wrap(gen_model, info), wrap(disc, info)
+    # The generator's noise projection gets no gradient in steps without noise (z is optional).
+    g_ddp, d_ddp = wrap(gen_model, info, find_unused=True), wrap(disc, info)
 
     writer = None
     if info.is_main:
