@@ -13,19 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from .errors import UserError
+from .io import EXTENSION_FORMATS
 
 # Output suffix -> format family (what stylefuse.io writes; "" is a DICOM series folder).
-OUTPUT_FORMATS = {
-    ".png": "png",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".nii": "nifti",
-    ".nii.gz": "nifti",
-    ".dcm": "dicom",
-    ".dicom": "dicom",
-}
+OUTPUT_FORMATS = EXTENSION_FORMATS
 IMAGE_SUFFIXES = tuple(OUTPUT_FORMATS)
 
 

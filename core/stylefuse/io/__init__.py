@@ -40,6 +40,7 @@ from ._common import (
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "FORMATS",
+    "EXTENSION_FORMATS",
     "SUPPORTED_READ_EXTENSIONS",
     "SUPPORTED_WRITE_EXTENSIONS",
     "ImageData",
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 FORMATS = ("png", "jpeg", "tiff", "nifti", "dicom")
-_EXTENSIONS = {
+EXTENSION_FORMATS = {
     ".png": "png",
     ".jpg": "jpeg",
     ".jpeg": "jpeg",
@@ -61,8 +62,8 @@ _EXTENSIONS = {
     ".dcm": "dicom",
     ".dicom": "dicom",
 }
-SUPPORTED_READ_EXTENSIONS = tuple(_EXTENSIONS)  # plus DICOM folders and extension-less DICOM files
-SUPPORTED_WRITE_EXTENSIONS = tuple(_EXTENSIONS)  # plus extension-less paths: DICOM series folders
+SUPPORTED_READ_EXTENSIONS = tuple(EXTENSION_FORMATS)  # plus DICOM folders and extension-less DICOM files
+SUPPORTED_WRITE_EXTENSIONS = tuple(EXTENSION_FORMATS)  # plus extension-less paths: DICOM series folders
 _NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "nifti": "NIfTI", "dicom": "DICOM"}
 
 
@@ -76,8 +77,8 @@ def format_from_path(path: str | os.PathLike[str]) -> str:
     if path.is_dir():
         return "dicom"
     suffix = full_suffix(path)
-    if suffix in _EXTENSIONS:
-        return _EXTENSIONS[suffix]
+    if suffix in EXTENSION_FORMATS:
+        return EXTENSION_FORMATS[suffix]
     if suffix == "":
         return "dicom"
     raise ImageFileError(
