@@ -3,7 +3,20 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("STYLEFUSE_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+
+def _find_shared_data() -> Path:
+    """The project's shared training data: $STYLEFUSE_SHARED_DATA, else `shared/data` beside the
+    checkout or beside any folder above it, else the workplace's /work/shared/data."""
+    if os.environ.get("STYLEFUSE_SHARED_DATA"):
+        return Path(os.environ["STYLEFUSE_SHARED_DATA"])
+    repo = Path(__file__).resolve().parents[2]
+    for folder in [repo, *repo.parents]:
+        if (folder / "shared" / "data" / "styles").is_dir():
+            return folder / "shared" / "data"
+    return Path("/work/shared/data")
+
+
+SHARED_DATA = _find_shared_data()
 
 
 @pytest.fixture
