@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""GIMP 3 plug-in: Filters > Style & Fusion > Style Transfer... / Fuse Layers...
+
+A thin client: the pixels of the active layer (in the image's own precision: 8-bit, 16-bit or
+float, grey or RGB, with or without alpha) go to the stylefuse Triton server (`stylefuse serve`),
+the result comes back in the same precision and lands in a new layer above the source (or replaces
+it), inside one undo group. The selection (feathering included) is the mask: outside it the server
+returns the input pixels unchanged. Only the standard library and GObject introspection are used.
+"""
+
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import gi  # noqa: E402
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+import sfclient  # noqa: E402
+from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+
+PROC_STYLE = "plug-in-stylefuse-style-transfer"
+PROC_FUSE = "plug-in-stylefuse-fuse-layers"
+MENU = "<Image>/Filters/Style & Fusion"
+RW = GObject.ParamFlags.READWRITE
+URL_BLURB = ("URL of the stylefuse Triton server (KServe v2 HTTP); start one with `stylefuse serve`")
+
+
+class PluginError(Exception):
+    """A message for the user; the image is left as it was."""
+
+
+# -- pixel formats -------------------------------------------------------------------------------
+def pixel_format(image, drawable, channels=None):
+    """(babl format name, KServe datatype, channels) matching the image's precision and TRC."""
+    nick = Gimp.Precision(image.get_precision()).value_nick  # e.g. "u8-non-linear", "float-linear"
+    component, _, trc = nick.partition("-")
+    if component == "u8":
+        kind, dtype = "u8", "UINT8"
+    elif component == "u16":
+        kind, dtype = "u16", "UINT16"
+    else:  # u32, half, float, double: all travel as float32
+        kind, dtype = "float", "FP32"
+    linear = trc == "linear"
+    if channels is None:
+        grey = drawable.is_gray()
+        channels = (1 if grey else 3) + (1 if drawable.has_alpha() else 0)
+    names = {1: "Y", 2: "YA", 3: "RGB", 4: "RGBA"}[channels]
+    if not linear:
+        names = {1: "Y'", 2: "Y'A", 3: "R'G'B'", 4: "R'G'B'A"}[channels]
+    return f"{names} {kind}", dtype, channels
+
+
+def read_pixels(drawable, x, y, w, h, fmt, abyss=None):
+    rect = Gegl.Rectangle.new(x, y, w, h)
+    policy = Gegl.AbyssPolicy.NONE if abyss is None else abyss
+    return bytes(drawable.get_buffer().get(rect, 1.0, fmt, policy))
+
+
+def layer_geometry(drawable):
+    offsets = drawable.get_offsets()
+    ox, oy = (offsets[-2], offsets[-1])
+    return ox, oy, drawable.get_width(), drawable.get_height()
+
+
+def selection_mask(image, ox, oy, w, h):
+    """The selection over the layer's area as float32 bytes (None: no selection)."""
+    if Gimp.Selection.is_empty(image):
+        return None
+    selection = image.get_selection()
+    data = read_pixels(selection, ox, oy, w, h, "Y float")
+    if not any(data):
+        raise PluginError("the selection does not touch the active layer; select part of it, or nothing")
+    return data
+
+
+# -- the common run ------------------------------------------------------------------------------
+def run_remote(client, model, source, **kwargs):
+    """client.run in a thread while the progress bar pulses (GIMP calls stay on this thread)."""
+    box = {}
+
+    def work():
+        try:
+            box["result"] = client.run(model, source, **kwargs)
+        except Exception as exc:  # handed over to the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+        Gimp.progress_pulse()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def pick_model(client, requested, task, need_default_style=False):
+    if requested:
+        return requested
+    models = client.models(task)
+    if need_default_style:
+        models = [m for m in models if m.has_default_style] or models
+    if not models:
+        raise PluginError(f"the server at {client.url} has no {task} model")
+    return models[0].name
+
+
+def apply(procedure, image, drawables, config, task):
+    if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer):
+        raise PluginError(f"{procedure.get_menu_label().rstrip('.…')} works on one layer; select exactly one")
+    layer = drawables[0]
+    client = sfclient.Client(config.get_property("server-url"))
+    client.check()  # before anything else: a missing server must leave the image untouched
+
+    ox, oy, w, h = layer_geometry(layer)
+    fmt, dtype, channels = pixel_format(image, layer)
+    Gimp.progress_init("Style & Fusion: reading pixels")
+    source = sfclient.Image(h, w, channels, dtype, read_pixels(layer, 0, 0, w, h, fmt))
+    mask = selection_mask(image, ox, oy, w, h)
+    kwargs = {"mask": mask}
+
+    if task == "style":
+        use_layer = config.get_property("style-source") == "layer"
+        model = pick_model(client, config.get_property("model"), "style", need_default_style=not use_layer)
+        kwargs["strength"] = config.get_property("strength")
+        kwargs["preserve_color"] = config.get_property("preserve-colors")
+        if use_layer:
+            ref = config.get_property("reference-layer")
+            if ref is None:
+                raise PluginError("choose a reference layer for the style (or use the model's own style)")
+            rfmt, rdtype, rch = pixel_format(image, ref)
+            kwargs["reference"] = sfclient.Image(ref.get_height(), ref.get_width(), rch, rdtype,
+                                                 read_pixels(ref, 0, 0, ref.get_width(), ref.get_height(), rfmt))
+        label = f"{model}"
+    else:
+        model = pick_model(client, config.get_property("model"), "fuse")
+        other = config.get_property("second-layer")
+        if other is None:
+            raise PluginError("choose the second layer to fuse with")
+        if other == layer:
+            raise PluginError("choose a second layer other than the active one")
+        # the second layer as it lies on the canvas under the source layer
+        sx, sy, _, _ = layer_geometry(other)
+        kwargs["reference"] = sfclient.Image(h, w, channels, dtype,
+                                             read_pixels(other, ox - sx, oy - sy, w, h, fmt))
+        label = f"{model} + {other.get_name()}"
+
+    Gimp.progress_set_text(f"Style & Fusion: {model} on the server")
+    result = run_remote(client, model, source, **kwargs)
+    Gimp.progress_update(0.9)
+
+    image.undo_group_start()
+    try:
+        if config.get_property("output") == "replace":
+            shadow = layer.get_shadow_buffer()
+            shadow.set(Gegl.Rectangle.new(0, 0, w, h), fmt, result)
+            shadow.flush()
+            layer.merge_shadow(True)
+            layer.update(0, 0, w, h)
+        else:
+            new = Gimp.Layer.new(image, f"{layer.get_name()} ({label})", w, h, layer.type(),
+                                 100.0, Gimp.LayerMode.NORMAL)
+            image.insert_layer(new, layer.get_parent(), image.get_item_position(layer))
+            new.set_offsets(ox, oy)
+            buffer = new.get_buffer()
+            buffer.set(Gegl.Rectangle.new(0, 0, w, h), fmt, result)
+            buffer.flush()
+            new.update(0, 0, w, h)
+    finally:
+        image.undo_group_end()
+    Gimp.progress_update(1.0)
+    Gimp.displays_flush()
+
+
+# -- GIMP procedure plumbing ---------------------------------------------------------------------
+def error_values(procedure, message):
+    return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR,
+                                       GLib.Error.new_literal(Gimp.PlugIn.error_quark(), message, 0))
+
+
+def show_dialog(procedure, config, title, fields):
+    gi.require_version("GimpUi", "3.0")
+    from gi.repository import GimpUi
+
+    GimpUi.init("stylefuse-gimp")
+    dialog = GimpUi.ProcedureDialog.new(procedure, config, title)
+    try:
+        names = sfclient.Client(config.get_property("server-url"), connect_timeout=1.0).model_names()
+        text = "Models on the server: " + (", ".join(names) or "none")
+    except sfclient.ClientError:
+        text = "The server is not running: start it with `stylefuse serve`."
+    dialog.get_label("server-models", text, False, False)
+    dialog.fill(fields[:2] + ["server-models"] + fields[2:])
+    ok = dialog.run()
+    dialog.destroy()
+    return ok
+
+
+def make_run(task, title, fields):
+    def run(procedure, run_mode, image, drawables, config, run_data):
+        if run_mode == Gimp.RunMode.INTERACTIVE and not show_dialog(procedure, config, title, fields):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        try:
+            apply(procedure, image, drawables, config, task)
+        except (PluginError, sfclient.ClientError) as exc:
+            return error_values(procedure, str(exc))
+        except Exception as exc:  # a bug: still a message, never a silent failure
+            return error_values(procedure, f"stylefuse: {type(exc).__name__}: {exc}")
+        finally:
+            Gimp.progress_end()
+        return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
+
+    return run
+
+
+def output_choice():
+    choice = Gimp.Choice.new()
+    choice.add("new-layer", 0, "New layer above", "")
+    choice.add("replace", 1, "Replace the layer", "")
+    return choice
+
+
+STYLE_FIELDS = ["server-url", "model", "style-source", "reference-layer", "strength", "preserve-colors", "output"]
+FUSE_FIELDS = ["server-url", "model", "second-layer", "output"]
+
+
+class StyleFusePlugIn(Gimp.PlugIn):
+    def do_set_i18n(self, name):
+        return False
+
+    def do_query_procedures(self):
+        return [PROC_STYLE, PROC_FUSE]
+
+    def do_create_procedure(self, name):
+        if name == PROC_STYLE:
+            proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
+                                           make_run("style", "Style Transfer", STYLE_FIELDS), None)
+            proc.set_menu_label("Style _Transfer...")
+            proc.set_documentation("Restyle the active layer with a stylefuse model (Triton server)",
+                                   "Restyles the active layer (inside the selection, if any) with a style "
+                                   "model served by `stylefuse serve`, after the model's own style or "
+                                   "another layer used as reference.", name)
+        else:
+            proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
+                                           make_run("fuse", "Fuse Layers", FUSE_FIELDS), None)
+            proc.set_menu_label("_Fuse Layers...")
+            proc.set_documentation("Fuse the active layer with a second layer (stylefuse, Triton server)",
+                                   "Fuses two aligned layers (modalities, exposures, focus planes) with a "
+                                   "fusion model served by `stylefuse serve`.", name)
+        proc.set_attribution("stylefuse", "stylefuse authors", "2026")
+        proc.set_image_types("RGB*, GRAY*")
+        proc.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        proc.add_menu_path(MENU)
+        proc.add_string_argument("server-url", "Server _URL", URL_BLURB, sfclient.DEFAULT_URL, RW)
+        if name == PROC_STYLE:
+            proc.add_string_argument("model", "_Model", "style model on the server (empty: the server's "
+                                     "first style model)", "", RW)
+            choice = Gimp.Choice.new()
+            choice.add("model", 0, "The model's own style", "")
+            choice.add("layer", 1, "A reference layer", "")
+            proc.add_choice_argument("style-source", "St_yle", "where the style comes from", choice, "model", RW)
+            proc.add_layer_argument("reference-layer", "_Reference layer", "layer whose style to take "
+                                    "(style: A reference layer)", True, RW)
+            proc.add_double_argument("strength", "_Strength", "0 keeps the layer, 1 is the full style",
+                                     0.0, 1.0, 1.0, RW)
+            proc.add_boolean_argument("preserve-colors", "_Keep original colours",
+                                      "take the style's texture, keep the layer's colours", False, RW)
+        else:
+            proc.add_string_argument("model", "_Model", "fusion model on the server (empty: the server's "
+                                     "first fusion model)", "", RW)
+            proc.add_layer_argument("second-layer", "_Second layer", "the layer to fuse the active one with",
+                                    True, RW)
+        proc.add_choice_argument("output", "_Output", "where the result goes", output_choice(), "new-layer", RW)
+        return proc
+
+
+Gimp.main(StyleFusePlugIn.__gtype__, sys.argv)
