@@ -128,6 +128,14 @@ def build_parser() -> CliParser:
     sub.add_parser("train", help="train a style or fusion model (see `stylefuse train --help`)",
                    add_help=False, description="Train a model; options: `stylefuse train --help`.")
 
+    p = sub.add_parser("gimp-install", help="install the GIMP 3 plug-in (Filters > Style & Fusion)",
+                       description="Copy the GIMP 3 plug-in into GIMP's user plug-ins folder (restart GIMP "
+                                   "afterwards). It talks to `stylefuse serve`.")
+    p.add_argument("--gimp-dir", metavar="DIR",
+                   help="GIMP's user folder, the one holding plug-ins/ (default: $GIMP3_DIRECTORY, else "
+                        "~/.config/GIMP/3.0, ~/Library/Application Support/GIMP/3.0 or %%APPDATA%%\\GIMP\\3.0)")
+    p.add_argument("--uninstall", action="store_true", help="remove the plug-in instead")
+
     p = sub.add_parser("demo", help="stylize and fuse the bundled examples; writes PNGs",
                        description="Stylize the bundled photo with the default style model and fuse the "
                                    "bundled MRI pair (T1 + proton density) with the default fusion model.")
@@ -155,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import cli_commands
 
-    handler = getattr(cli_commands, f"cmd_{args.command}")
+    handler = getattr(cli_commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         return int(handler(args, extra) or 0)
     except KeyboardInterrupt:

@@ -297,6 +297,23 @@ def cmd_train(args, extra) -> int:
     return int(run_train(parser.parse_args(extra)) or 0)
 
 
+# ------------------------------------------------------------------------------------ gimp-install
+
+
+def cmd_gimp_install(args, extra) -> int:
+    from .gimp_install import install, uninstall
+
+    gimp_dir = Path(args.gimp_dir) if args.gimp_dir else None
+    if args.uninstall:
+        removed = uninstall(gimp_dir)
+        print(f"removed {removed}" if removed else "the GIMP plug-in was not installed there; nothing to remove")
+        return 0
+    target = install(gimp_dir)
+    print(f"installed the GIMP 3 plug-in in {target}\nrestart GIMP, start the server with `stylefuse serve`, "
+          "then use Filters > Style & Fusion")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------- demo
 
 

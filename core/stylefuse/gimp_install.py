@@ -1,0 +1,80 @@
+"""`stylefuse gimp-install`: copy the GIMP 3 plug-in folder into GIMP's user plug-ins folder.
+
+GIMP 3 looks for `<plug-ins>/<name>/<name>.py` and ignores a plug-in file that is not executable,
+so the copy gets its executable bits set. GIMP's user folder: $GIMP3_DIRECTORY when set, else
+Linux `$XDG_CONFIG_HOME/GIMP/3.0` (~/.config/GIMP/3.0; Flatpak: ~/.var/app/org.gimp.GIMP/config/GIMP/3.0),
+macOS `~/Library/Application Support/GIMP/3.0`, Windows `%APPDATA%\\GIMP\\3.0`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+PLUGIN_NAME = "stylefuse-gimp"
+GIMP_SERIES = "3.0"
+
+
+def plugin_source() -> Path:
+    """The plug-in folder shipped with this installation (wheel package data or the checkout)."""
+    candidates = []
+    try:
+        from importlib.resources import files
+
+        candidates.append(Path(str(files("stylefuse_gimp_plugin") / PLUGIN_NAME)))
+    except (ImportError, TypeError, ModuleNotFoundError):
+        pass
+    candidates.append(Path(__file__).resolve().parents[2] / "gimp_plugin" / PLUGIN_NAME)  # source checkout
+    for c in candidates:
+        if (c / f"{PLUGIN_NAME}.py").is_file():
+            return c
+    raise UserError("the GIMP plug-in files are missing from this installation; reinstall stylefuse")
+
+
+def default_gimp_dir(platform: str | None = None, env: dict | None = None, home: Path | None = None) -> Path:
+    platform = platform or sys.platform
+    env = os.environ if env is None else env
+    home = home or Path.home()
+    if env.get("GIMP3_DIRECTORY"):
+        return Path(env["GIMP3_DIRECTORY"])
+    if platform.startswith("win"):
+        base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return Path(base) / "GIMP" / GIMP_SERIES
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / "GIMP" / GIMP_SERIES
+    flatpak = home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP" / GIMP_SERIES
+    native = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "GIMP" / GIMP_SERIES
+    if flatpak.is_dir() and not native.is_dir():
+        return flatpak
+    return native
+
+
+def install(gimp_dir: Path | None = None) -> Path:
+    """Copy the plug-in into <gimp_dir>/plug-ins/stylefuse-gimp (replacing an older copy)."""
+    src = plugin_source()
+    target = Path(gimp_dir or default_gimp_dir()) / "plug-ins" / PLUGIN_NAME
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target} exists and is not a folder")
+    tmp = target.with_name(f".{PLUGIN_NAME}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    main = tmp / f"{PLUGIN_NAME}.py"
+    main.chmod(main.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+    return target
+
+
+def uninstall(gimp_dir: Path | None = None) -> Path | None:
+    target = Path(gimp_dir or default_gimp_dir()) / "plug-ins" / PLUGIN_NAME
+    if not target.exists():
+        return None
+    shutil.rmtree(target)
+    return target
