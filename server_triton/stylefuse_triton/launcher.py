@@ -1,0 +1,339 @@
+"""Starting and watching the real `tritonserver` binary from the PyPI wheel nvidia-pytriton.
+
+See ../shared/recipes/triton-cpu.md: the python backend needs its stub copied beside it (the one for
+the running Python), the wheel's bundled libraries and this Python's libpython on LD_LIBRARY_PATH
+(else the server hangs at model load), and this environment's bin first on PATH (the stub finds
+torch and stylefuse through `python3`). Readiness is awaited with a deadline and a failure shows
+the log's tail. Models are loaded in explicit model-control mode so a model whose backend stub died
+can be unloaded and loaded again (`heal`); the health probe is a tiny real inference, because the
+server keeps reporting such a model ready.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from stylefuse.errors import UserError
+
+SHM_PREFIX = "triton_python_backend_shm_region"
+# The wheel's python backend stub is built against numpy 1.x: under numpy 2 it returns EMPTY output
+# tensors (no error). When this environment has numpy 2, the stub runs in a small side environment
+# (`python -m stylefuse_triton.stubenv`) holding numpy<2 and reaching everything else in this one.
+STUB_ENV_VAR = "STYLEFUSE_TRITON_STUB_ENV"
+
+
+def stub_bin() -> Path:
+    """The bin folder whose `python3` the backend stub should find first on PATH."""
+    import numpy
+
+    from .stubenv import stub_env_dir, stub_env_ready
+
+    if int(numpy.__version__.split(".")[0]) < 2:
+        return Path(sys.executable).parent
+    env = stub_env_dir()
+    if not stub_env_ready(env):
+        raise UserError(f"numpy {numpy.__version__} is installed, but Triton's python backend stub needs numpy<2; "
+                        f"create its side environment once with: {sys.executable} -m stylefuse_triton.stubenv "
+                        f"(or set ${STUB_ENV_VAR} to one)")
+    return env / "bin"
+
+
+def pytriton_dir() -> Path:
+    """The folder of the `tritonserver` distribution inside the installed nvidia-pytriton wheel."""
+    spec = importlib.util.find_spec("pytriton")  # located, not imported: its Python API is not needed
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the Triton server is not installed; install it with: "
+                        "pip install --no-deps nvidia-pytriton==0.7.0 (and pip install 'stylefuse[serve]')")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "tritonserver"
+    if not (folder / "bin" / "tritonserver").is_file():
+        raise UserError(f"no tritonserver binary in {folder}; reinstall nvidia-pytriton==0.7.0")
+    return folder
+
+
+def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (OSError, ValueError):
+        return 0, b""
+
+
+def _post(url: str, body: dict | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
+    data = json.dumps(body or {}).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (OSError, ValueError) as exc:
+        return 0, str(exc).encode()
+
+
+def _children(pid: int) -> list[int]:
+    """Direct and indirect child processes of `pid` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _mapped_shm(pids: list[int]) -> set[str]:
+    names = set()
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+                path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+                if path.startswith("/dev/shm/") and SHM_PREFIX in path:
+                    names.add(path.split()[0])
+        except OSError:
+            continue
+    return names
+
+
+def probe_inputs(task: str, has_default_style: bool) -> list[dict]:
+    """A tiny real request (KServe v2 JSON): 8 x 8 RGB, plus a reference where the model needs one."""
+    inputs = [{"name": "SOURCE_UINT8", "shape": [1, 8, 8, 3], "datatype": "UINT8",
+               "data": [(i * 37) % 256 for i in range(192)]}]
+    side = 8 if task == "fuse" else 32  # fusion: same size as the source; style: big enough to encode
+    if task == "fuse" or not has_default_style:
+        inputs.append({"name": "REFERENCE_UINT8", "shape": [1, side, side, 3], "datatype": "UINT8",
+                       "data": [(i * 53) % 256 for i in range(side * side * 3)]})
+    return inputs
+
+
+class TritonServer:
+    """One tritonserver process on a model repository; a context manager (stops on exit)."""
+
+    def __init__(self, repo, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
+                 metrics_port: int = 8002, models: list[str] | None = None, log_path=None,
+                 extra_args: tuple[str, ...] = ()):
+        self.repo = Path(repo).resolve()
+        self.host, self.http_port, self.grpc_port, self.metrics_port = host, http_port, grpc_port, metrics_port
+        self.models = list(models or sorted(p.parent.name for p in self.repo.glob("*/config.pbtxt")))
+        self.extra_args = tuple(extra_args)
+        self.work = Path(tempfile.mkdtemp(prefix="stylefuse-triton-"))
+        self.log_path = Path(log_path) if log_path else self.work / "tritonserver.log"
+        self.process: subprocess.Popen | None = None
+        self.shm: set[str] = set()
+        self._log = None
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def http_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.http_port}"
+
+    @property
+    def grpc_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"{host}:{self.grpc_port}"
+
+    # ------------------------------------------------------------------ start / stop
+    def command(self) -> tuple[list[str], dict]:
+        ts = pytriton_dir()
+        backends = self.work / "backends"
+        if not (backends / "python").is_dir():
+            shutil.copytree(ts / "backends" / "python", backends / "python")
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            stub = ts / "python_backend_stubs" / version / "triton_python_backend_stub"
+            if not stub.is_file():
+                raise UserError(f"nvidia-pytriton has no python backend stub for Python {version}")
+            shutil.copy2(stub, backends / "python" / stub.name)
+        env = dict(os.environ)
+        libs = [sysconfig.get_config_var("LIBDIR") or "", str(ts.parent.parent / "nvidia_pytriton.libs")]
+        env["LD_LIBRARY_PATH"] = os.pathsep.join([p for p in libs if p] + [env.get("LD_LIBRARY_PATH", "")]).rstrip(os.pathsep)
+        env["PATH"] = os.pathsep.join([str(stub_bin()), str(Path(sys.executable).parent), env.get("PATH", "")])
+        cmd = [str(ts / "bin" / "tritonserver"), f"--model-repository={self.repo}",
+               f"--backend-directory={backends}", f"--cache-directory={ts / 'caches'}",
+               "--exit-timeout-secs=5", "--model-control-mode=explicit", "--strict-readiness=true",
+               f"--http-address={self.host}", f"--grpc-address={self.host}", f"--metrics-address={self.host}",
+               f"--http-port={self.http_port}", f"--grpc-port={self.grpc_port}", f"--metrics-port={self.metrics_port}",
+               "--log-verbose=0"]
+        cmd += [f"--load-model={m}" for m in self.models]
+        return cmd + list(self.extra_args), env
+
+    def start(self, timeout: float = 120.0) -> TritonServer:
+        if not self.repo.is_dir():
+            raise UserError(f"Triton model repository {self.repo} not found")
+        cmd, env = self.command()
+        self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.wait_ready(timeout)
+        self.track_shm()
+        return self
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise UserError(f"tritonserver exited with code {self.process.returncode} while starting; "
+                                f"log {self.log_path}:\n{self.log_tail()}")
+            if self.ready():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise UserError(f"tritonserver was not ready within {timeout:.0f} s; log {self.log_path}:\n{self.log_tail()}")
+
+    def ready(self) -> bool:
+        if _get(f"{self.http_url}/v2/health/ready")[0] != 200:
+            return False
+        return all(_get(f"{self.http_url}/v2/models/{m}/ready")[0] == 200 for m in self.models)
+
+    def track_shm(self) -> None:
+        """Remember the python backend's shared-memory regions this server and its stubs map."""
+        if self.process is not None and self.process.poll() is None:
+            self.shm |= _mapped_shm([self.process.pid, *_children(self.process.pid)])
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        proc, code = self.process, None
+        if proc is not None:
+            self.track_shm()
+            children = _children(proc.pid)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+            code = proc.returncode
+            for pid in children:  # stubs orphaned by a killed server
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.process = None
+        for name in self.shm:  # only regions this server's processes had mapped
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+        self.shm.clear()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return code
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self) -> TritonServer:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
+
+    # ------------------------------------------------------------------ health
+    def model_parameters(self, model: str) -> dict:
+        status, body = _get(f"{self.http_url}/v2/models/{model}/config")
+        if status != 200:
+            return {}
+        params = json.loads(body).get("parameters", {})
+        return {k: v.get("string_value", "") for k, v in params.items()}
+
+    def probe(self, model: str, timeout: float = 30.0) -> str | None:
+        """None if a tiny real inference on `model` works, else the error text."""
+        params = self.model_parameters(model)
+        if params.get("stylefuse_role") != "pipeline":
+            return None if _get(f"{self.http_url}/v2/models/{model}/ready")[0] == 200 else "not ready"
+        body = {"inputs": probe_inputs(params.get("task", "style"), params.get("has_default_style") == "true"),
+                "outputs": [{"name": "OUTPUT_UINT8"}]}
+        status, text = _post(f"{self.http_url}/v2/models/{model}/infer", body, timeout)
+        return None if status == 200 else (text.decode(errors="replace") or f"HTTP {status}")
+
+    def reload(self, model: str, timeout: float = 120.0) -> None:
+        _post(f"{self.http_url}/v2/repository/models/{model}/unload", {}, timeout)
+        status, text = _post(f"{self.http_url}/v2/repository/models/{model}/load", {}, timeout)
+        if status != 200:
+            raise UserError(f"reloading model {model!r} failed: {text.decode(errors='replace')}")
+        self.track_shm()
+
+    def heal(self) -> list[str]:
+        """Probe every model; reload those that fail (e.g. a dead python backend stub). Returns them."""
+        healed = []
+        for model in self.models:
+            if self.probe(model) is not None:
+                self.reload(model)
+                healed.append(model)
+        return healed
+
+
+def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
+          metrics_port: int = 8002, models: list[str] | None = None, ready_timeout: float = 180.0,
+          health_interval: float = 30.0, say=print) -> int:
+    """`stylefuse serve`: export the models if no repository is given, run the server until Ctrl-C/SIGTERM."""
+    from .repository import write_repository
+
+    own_repo = None
+    if repo is None:
+        own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))
+        written = write_repository(own_repo, models)
+        say(f"exported {', '.join(written)} to {own_repo}")
+        repo = own_repo
+    server = TritonServer(repo, host, http_port, grpc_port, metrics_port, models=models)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        pass
+    try:
+        start = time.monotonic()
+        server.start(ready_timeout)
+        say(f"tritonserver ready in {time.monotonic() - start:.1f} s: models {', '.join(server.models)}")
+        say(f"  gRPC {server.grpc_url}   HTTP {server.http_url}   metrics http://{host}:{metrics_port}/metrics")
+        say(f"  log {server.log_path}; Ctrl-C stops it")
+        while True:
+            time.sleep(health_interval)
+            if server.process.poll() is not None:
+                raise UserError(f"tritonserver exited with code {server.process.returncode}:\n{server.log_tail()}")
+            for model in server.heal():
+                say(f"model {model!r} failed its health probe (dead backend stub?): reloaded")
+    except KeyboardInterrupt:
+        say("stopping tritonserver ...")
+        return 0
+    finally:
+        server.cleanup()
+        if own_repo is not None:
+            shutil.rmtree(own_repo, ignore_errors=True)
+        try:
+            signal.signal(signal.SIGTERM, previous)
+        except (ValueError, TypeError):
+            pass

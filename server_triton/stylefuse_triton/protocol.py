@@ -1,0 +1,57 @@
+"""The wire protocol of a stylefuse Triton model (agreed with the napari and GIMP clients).
+
+One Triton model per stylefuse model, same name. Every tensor has a leading batch dimension N.
+Inputs (all optional in config.pbtxt; dims after N):
+    SOURCE_<DT>      [-1, -1, -1]  H x W x C, C in 1..4; exactly one SOURCE_* per request
+    REFERENCE_<DT>   [-1, -1, -1]  style image, or fusion's second image (N == source N, or 1); at most one
+    MASK             FP32 [-1, -1] H x W in [0, 1]; N == 1 (one mask for all slices) or source N
+    STRENGTH         FP32 [1]      default 1.0
+    PRESERVE_COLOR   BOOL [1]      default false
+    VALUE_RANGE      FP32 [2]      (lo, hi) of the source, e.g. of a whole volume sent in several requests
+    REFERENCE_VALUE_RANGE FP32 [2] (lo, hi) of the fusion reference (ignored by style models)
+Outputs: OUTPUT_<DT> [-1, -1, -1], the one matching the source's dtype.
+<DT> is UINT8, UINT16, INT16 or FP32. The N slices of one request are one stack (one value range).
+"""
+
+import numpy as np
+
+DTYPES = {"UINT8": np.uint8, "UINT16": np.uint16, "INT16": np.int16, "FP32": np.float32}
+SOURCE_NAMES = tuple(f"SOURCE_{d}" for d in DTYPES)
+REFERENCE_NAMES = tuple(f"REFERENCE_{d}" for d in DTYPES)
+OUTPUT_NAMES = tuple(f"OUTPUT_{d}" for d in DTYPES)
+SCALAR_INPUTS = {  # name: (Triton dtype, dims after N)
+    "MASK": ("FP32", (-1, -1)),
+    "STRENGTH": ("FP32", (1,)),
+    "PRESERVE_COLOR": ("BOOL", (1,)),
+    "VALUE_RANGE": ("FP32", (2,)),
+    "REFERENCE_VALUE_RANGE": ("FP32", (2,)),
+}
+INPUT_NAMES = SOURCE_NAMES + REFERENCE_NAMES + tuple(SCALAR_INPUTS)
+
+MAX_BATCH_SIZE = 8
+# Per request: each image side at most MAX_SIDE, and N x H x W at most MAX_PIXELS (64 Mpx).
+MAX_SIDE = 16384
+MAX_PIXELS = 1 << 26
+
+
+def wire_dtype(dtype) -> str | None:
+    """'UINT8' ... for the dtypes the protocol carries, else None."""
+    for name, np_dtype in DTYPES.items():
+        if np.dtype(dtype) == np.dtype(np_dtype):
+            return name
+    return None
+
+
+def source_name(dtype) -> str:
+    return f"SOURCE_{wire_dtype(dtype)}"
+
+
+def reference_name(dtype) -> str:
+    return f"REFERENCE_{wire_dtype(dtype)}"
+
+
+def output_name(dtype) -> str:
+    return f"OUTPUT_{wire_dtype(dtype)}"
+
+
+DOC = __doc__

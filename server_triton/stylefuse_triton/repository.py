@@ -1,0 +1,221 @@
+"""Writing a Triton model repository for stylefuse models (`stylefuse export --triton-repo DIR`).
+
+CPU profile (runs under the pip-installed tritonserver, python backend only):
+    DIR/<model>/config.pbtxt            python backend, the wire protocol of `protocol`, warm-up
+    DIR/<model>/1/model.py              imports stylefuse_triton.backend (the pipeline model)
+    DIR/<model>/1/model.pt, card.json   the TorchScript generator and its card
+GPU profile (NVIDIA's Triton container on a GPU host), in addition:
+    DIR/<model>-generator/config.pbtxt  platform pytorch_libtorch, KIND_GPU
+    DIR/<model>-generator/1/model.pt    the generator's tile call as TorchScript (optionally fp16)
+and the pipeline model reaches it through BLS (its `generator_model` parameter).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+from stylefuse.errors import UserError
+from stylefuse.registry import CARD_FILE, MODEL_FILE, find_model, list_models
+
+from .bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
+from .protocol import DTYPES, MAX_BATCH_SIZE, MAX_PIXELS, MAX_SIDE, SCALAR_INPUTS
+
+VERSION = "1"
+MODEL_PY = '''"""stylefuse pipeline model for Triton's python backend (written by `stylefuse export --triton-repo`).
+
+Needs the `stylefuse` package (with stylefuse_triton) installed in the Python the backend stub runs.
+"""
+
+from stylefuse_triton.backend import TritonPythonModel  # noqa: F401
+'''
+WIRE_DOC = ("inputs SOURCE_{UINT8,UINT16,INT16,FP32} N x H x W x C (exactly one), REFERENCE_<same dtypes> "
+            "(style image or second image), MASK FP32 N x H x W, STRENGTH FP32 N x 1, PRESERVE_COLOR BOOL N x 1, "
+            "VALUE_RANGE / REFERENCE_VALUE_RANGE FP32 N x 2; output OUTPUT_<source dtype> N x H x W x C")
+
+
+def _dims(dims) -> str:
+    return "[ " + ", ".join(str(d) for d in dims) + " ]"
+
+
+def _tensor(name: str, dtype: str, dims, optional: bool = False) -> str:
+    extra = "\n    optional: true" if optional else ""
+    return f'  {{\n    name: "{name}"\n    data_type: TYPE_{dtype}\n    dims: {_dims(dims)}{extra}\n  }}'
+
+
+def _join(items) -> str:
+    return ",\n".join(items)
+
+
+def _parameters(params: dict) -> str:
+    items = ",\n".join(f'  {{\n    key: "{k}"\n    value: {{ string_value: {json.dumps(str(v))} }}\n  }}'
+                       for k, v in params.items())
+    return f"parameters [\n{items}\n]\n"
+
+
+def _warmup(name: str, tensors: dict) -> str:
+    """tensors: name -> (dtype, dims); random data (a zero style reference gives no style)."""
+    inputs = "\n".join(
+        f'    inputs {{\n      key: "{k}"\n      value {{\n        data_type: TYPE_{dt}\n'
+        f'        dims: {_dims(dims)}\n        random_data: true\n      }}\n    }}'
+        for k, (dt, dims) in tensors.items())
+    return f'model_warmup [\n  {{\n    name: "{name}"\n    batch_size: 1\n{inputs}\n  }}\n]\n'
+
+
+def pipeline_config(name: str, card: dict, profile: str = "cpu", generator_model: str | None = None,
+                    instances: int = 1, torch_threads: int = 0) -> str:
+    """config.pbtxt of the client-facing pipeline model (python backend)."""
+    inputs = [_tensor(f"SOURCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
+    inputs += [_tensor(f"REFERENCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
+    inputs += [_tensor(n, dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()]
+    outputs = [_tensor(f"OUTPUT_{d}", d, (-1, -1, -1)) for d in DTYPES]
+    params = {
+        "task": card["task"],
+        "channels": int(card["channels"]),
+        "has_default_style": "true" if card.get("task") == "style" and card.get("has_default_style") else "false",
+        "stylefuse_model": name,
+        "stylefuse_role": "pipeline",
+        "max_pixels": MAX_PIXELS,
+        "max_side": MAX_SIDE,
+        "wire_protocol": WIRE_DOC,
+        "torch_threads": torch_threads,
+    }
+    if generator_model:
+        params["generator_model"] = generator_model
+    text = (f'name: "{name}"\nbackend: "python"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
+            f"input [\n{_join(inputs)}\n]\noutput [\n{_join(outputs)}\n]\n"
+            "dynamic_batching {\n  max_queue_delay_microseconds: 1000\n}\n"
+            f"instance_group [\n  {{\n    count: {instances}\n    kind: KIND_CPU\n  }}\n]\n"
+            "version_policy: { latest: { num_versions: 1 } }\n" + _parameters(params))
+    if not generator_model:  # with BLS the generator may still be loading: it warms up itself
+        warm = {"SOURCE_UINT8": ("UINT8", (16, 16, 3))}
+        if card["task"] == "fuse":
+            warm["REFERENCE_UINT8"] = ("UINT8", (16, 16, 3))
+        elif not card.get("has_default_style"):
+            warm["REFERENCE_UINT8"] = ("UINT8", (64, 64, 3))
+        text += _warmup("uint8_rgb_16x16", warm)
+    return text
+
+
+def generator_signature(card: dict) -> dict:
+    """The generator model's tensors: name -> (dtype, dims after N); output last."""
+    c = int(card["channels"])
+    first, second = GENERATOR_INPUTS[card["task"]]
+    second_dims = (int(card["architecture"]["config"]["code_dim"]),) if card["task"] == "style" else (c, -1, -1)
+    return {first: ("FP32", (c, -1, -1)), second: ("FP32", second_dims), GENERATOR_OUTPUT: ("FP32", (c, -1, -1))}
+
+
+def generator_config(name: str, card: dict, fp16: bool = False) -> str:
+    sig = generator_signature(card)
+    names = list(sig)
+    inputs = [_tensor(n, *sig[n]) for n in names[:-1]]
+    warm = {n: (dt, tuple(64 if d == -1 else d for d in dims)) for n, (dt, dims) in sig.items() if n != names[-1]}
+    return (f'name: "{name}"\nplatform: "pytorch_libtorch"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
+            f"input [\n{_join(inputs)}\n]\noutput [\n{_tensor(names[-1], *sig[names[-1]])}\n]\n"
+            "dynamic_batching { }\n"
+            "instance_group [\n  {\n    count: 1\n    kind: KIND_GPU\n  }\n]\n"
+            "version_policy: { latest: { num_versions: 1 } }\n"
+            'default_model_filename: "model.pt"\n'
+            + _parameters({"INFERENCE_MODE": "true", "DISABLE_OPTIMIZED_EXECUTION": "false",
+                           "precision": "fp16" if fp16 else "fp32"})
+            + _warmup("fp32_64x64", warm))
+
+
+def script_generator_graph(folder: Path, card: dict, fp16: bool = False):
+    """TorchScript of the generator's tile call with plain tensor inputs (what pytorch_libtorch can call)."""
+    import torch
+    from torch import nn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        g = torch.jit.load(str(folder / MODEL_FILE), map_location="cpu").eval()
+    if fp16:
+        g = g.half()
+
+    class StyleTile(nn.Module):
+        def __init__(self, g, half: bool):
+            super().__init__()
+            self.g, self.half_precision = g, half
+
+        def forward(self, source: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+            if self.half_precision:
+                return self.g.forward_code(source.half(), code.half()).float()
+            return self.g.forward_code(source, code)
+
+    class FuseTile(nn.Module):
+        def __init__(self, g, half: bool):
+            super().__init__()
+            self.g, self.half_precision = g, half
+
+        def forward(self, source: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+            if self.half_precision:
+                return self.g(source.half(), reference.half()).float()
+            return self.g(source, reference)
+
+    wrapper = (StyleTile if card["task"] == "style" else FuseTile)(g, fp16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.script(wrapper.eval())
+
+
+def _write_model(root: Path, name: str, files: dict[str, bytes | Path], config: str) -> None:
+    """Write root/name atomically: built beside, then renamed over any older one."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
+    try:
+        (tmp / VERSION).mkdir()
+        (tmp / "config.pbtxt").write_text(config)
+        for fname, content in files.items():
+            if isinstance(content, Path):
+                shutil.copy2(content, tmp / VERSION / fname)
+            else:
+                (tmp / VERSION / fname).write_bytes(content)
+        target = root / name
+        if target.exists():
+            old = root / f".{name}.old-{os.getpid()}"
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False, instances: int = 1,
+                     torch_threads: int = 0) -> list[str]:
+    """Write (or update) a Triton model repository at `root` for `models` (default: all installed).
+
+    Returns the names of the models written.
+    """
+    if profile not in ("cpu", "gpu"):
+        raise UserError(f"unknown profile {profile!r}: use cpu or gpu")
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"Triton repository {root} exists and is not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    entries = [find_model(m) for m in models] if models else list_models()
+    if not entries:
+        raise UserError("no models to export; train one with `stylefuse train`")
+    written = []
+    for entry in entries:
+        files = {MODEL_FILE: entry.folder / MODEL_FILE, CARD_FILE: entry.folder / CARD_FILE,
+                 "model.py": MODEL_PY.encode()}
+        generator = None
+        if profile == "gpu":
+            import io
+
+            import torch
+
+            generator = f"{entry.name}-generator"
+            buffer = io.BytesIO()
+            torch.jit.save(script_generator_graph(entry.folder, entry.card, fp16), buffer)
+            _write_model(root, generator, {MODEL_FILE: buffer.getvalue()},
+                         generator_config(generator, entry.card, fp16))
+            written.append(generator)
+        _write_model(root, entry.name, files,
+                     pipeline_config(entry.name, entry.card, profile, generator, instances, torch_threads))
+        written.append(entry.name)
+    return written
