@@ -1,0 +1,451 @@
+"""`stylefuse.client`: the in-process pipeline's calls, run by a stylefuse Triton server.
+
+    t = TritonTransport("127.0.0.1:8001")              # gRPC (default); protocol="http" for port 8000
+    t.ping(); t.list_models()
+    out = t.stylize(image, model="udnie", strength=0.8)  # same arguments and result as stylefuse.pipeline
+    fused = t.fuse(t1, t2, model="fuse-medical")
+
+Arrays travel as the app holds them (uint8, uint16, int16, float32; float16/float64 go as float32 and
+come back in their own dtype) in the wire protocol of `stylefuse_triton.protocol`. A stack is sent
+in requests of up to `batch_size` slices, each with the whole stack's value range (computed once
+here with `stylefuse.pipeline.value_range_of`), so every slice maps intensities as the in-process
+pipeline does. `shared_memory=True` passes the images through system shared memory (server on the
+same host). Errors the user can fix (server down, model missing, bad input) raise UserError;
+only transient failures (server unavailable, connection reset) are retried.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+import weakref
+
+import numpy as np
+
+from .errors import UserError
+from .pipeline.layout import as_slices, parse_layout
+from .pipeline.ranges import check_dtype, to_unit, value_range_of
+from .pipeline.runner import Cancelled, check_batch_size
+
+try:  # the wire protocol lives with the server package, in the same distribution
+    from stylefuse_triton.protocol import MAX_BATCH_SIZE, wire_dtype
+except ImportError:  # pragma: no cover - a partial install
+    MAX_BATCH_SIZE = 8
+
+    def wire_dtype(dtype):
+        return {np.dtype(np.uint8): "UINT8", np.dtype(np.uint16): "UINT16", np.dtype(np.int16): "INT16",
+                np.dtype(np.float32): "FP32"}.get(np.dtype(dtype))
+
+# Pixels (N x H x W) per request a client aims for: big enough to batch small slices, small enough
+# to keep messages and server memory moderate (the server refuses more than 64 Mpx).
+REQUEST_PIXELS = 1 << 24
+RETRIES = 2
+
+__all__ = ["Cancelled", "TritonTransport"]
+
+
+def _parse_url(url: str, protocol: str | None) -> tuple[str, str]:
+    for scheme in ("grpc", "http"):
+        if url.startswith(f"{scheme}://"):
+            return url[len(scheme) + 3:].rstrip("/"), protocol or scheme
+    return url.rstrip("/"), protocol or "grpc"
+
+
+class _ShmPool:
+    """System shared-memory regions of one thread, reused (and grown) across requests."""
+
+    def __init__(self, transport: TritonTransport):
+        self.transport, self.regions = transport, {}  # role -> (name, handle, size)
+
+    def region(self, role: str, size: int):
+        from tritonclient.utils import shared_memory as shm
+
+        current = self.regions.get(role)
+        if current is not None and current[2] >= size:
+            return current
+        if current is not None:
+            self.release(role)
+        name = f"stylefuse_{os.getpid()}_{uuid.uuid4().hex[:12]}_{role}"
+        handle = shm.create_shared_memory_region(name, "/" + name, size)
+        try:
+            self.transport._client.register_system_shared_memory(name, "/" + name, size)
+        except Exception:
+            shm.destroy_shared_memory_region(handle)
+            raise
+        self.regions[role] = (name, handle, size)
+        return self.regions[role]
+
+    def release(self, role: str) -> None:
+        from tritonclient.utils import shared_memory as shm
+
+        name, handle, _ = self.regions.pop(role)
+        try:
+            self.transport._client.unregister_system_shared_memory(name)
+        except Exception:
+            pass
+        shm.destroy_shared_memory_region(handle)
+
+    def close(self) -> None:
+        for role in list(self.regions):
+            self.release(role)
+
+
+class TritonTransport:
+    """stylize/fuse/list_models over a stylefuse Triton server (gRPC, HTTP, system shared memory)."""
+
+    def __init__(self, url: str = "127.0.0.1:8001", protocol: str | None = None, shared_memory: bool = False,
+                 timeout: float = 60.0):
+        self.address, self.protocol = _parse_url(url, protocol)
+        if self.protocol not in ("grpc", "http"):
+            raise UserError(f"protocol must be 'grpc' or 'http', got {protocol!r}")
+        self.url, self.shared_memory, self.timeout = url, bool(shared_memory), float(timeout)
+        try:
+            if self.protocol == "grpc":
+                import tritonclient.grpc as tc
+            else:
+                import tritonclient.http as tc
+            from tritonclient.utils import InferenceServerException
+        except ImportError as exc:
+            raise UserError(f"the Triton client is not installed ({exc}); install it with: "
+                            "pip install 'stylefuse[serve]'") from None
+        self._tc, self._exc = tc, InferenceServerException
+        if self.protocol == "grpc":
+            self._client = tc.InferenceServerClient(self.address)
+        else:
+            self._client = tc.InferenceServerClient(self.address, connection_timeout=self.timeout,
+                                                    network_timeout=self.timeout, concurrency=4)
+        self._models: list[dict] | None = None
+        self._local = threading.local()
+        self._pools: list[_ShmPool] = []
+        self._lock = threading.Lock()
+        weakref.finalize(self, TritonTransport._close_pools, self._pools)
+
+    # ------------------------------------------------------------------ lifecycle
+    @staticmethod
+    def _close_pools(pools) -> None:
+        for pool in pools:
+            try:
+                pool.close()
+            except Exception:
+                pass
+        pools.clear()
+
+    def close(self) -> None:
+        """Free this transport's shared-memory regions and connections."""
+        self._close_pools(self._pools)
+        try:
+            self._client.close()
+        except Exception:
+            pass
+
+    def __enter__(self) -> TritonTransport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ errors and retries
+    def _unreachable(self, detail: object) -> UserError:
+        return UserError(f"cannot reach the stylefuse server at {self.url} ({self.protocol}): {detail}; "
+                         "start one with `stylefuse serve`")
+
+    def _call(self, fn, model: str | None = None):
+        for attempt in range(RETRIES + 1):
+            try:
+                return fn()
+            except self._exc as exc:
+                status, message = str(exc.status() or ""), str(exc.message() or exc)
+                transient = "UNAVAILABLE" in status or any(
+                    s in message for s in ("Connection refused", "connection reset", "Broken pipe", "Socket closed"))
+                if transient and attempt < RETRIES:
+                    time.sleep(0.3 * 2 ** attempt)
+                    continue
+                raise self._user_error(status, message, model, transient) from None
+            except (ConnectionError, OSError) as exc:  # HTTP client: socket-level failures
+                if attempt < RETRIES:
+                    time.sleep(0.3 * 2 ** attempt)
+                    continue
+                raise self._unreachable(exc) from None
+
+    def _user_error(self, status: str, message: str, model: str | None, transient: bool) -> UserError:
+        if transient:
+            return self._unreachable(message)
+        if "unknown model" in message or "NOT_FOUND" in status or "not found" in message:
+            names = ", ".join(m["name"] for m in (self._models or [])) or "see `stylefuse models --server`"
+            return UserError(f"model {model!r} is not served by {self.url}; available: {names}")
+        if "DEADLINE_EXCEEDED" in status or "Deadline" in message or "timed out" in message:
+            return UserError(f"the stylefuse server at {self.url} did not answer within {self.timeout:g} s")
+        text = message.split("stylefuse: ", 1)[-1] if "stylefuse: " in message else message
+        return UserError(f"server {self.url}: {text}")
+
+    # ------------------------------------------------------------------ queries
+    def ping(self) -> None:
+        try:
+            live = self._client.is_server_live()
+            ready = live and self._client.is_server_ready()
+        except Exception as exc:
+            raise self._unreachable(exc) from None
+        if not ready:
+            raise self._unreachable("the server is not ready yet")
+
+    def list_models(self) -> list[dict]:
+        """The stylefuse models the server has ready: name, task, channels, has_default_style."""
+        grpc = self.protocol == "grpc"
+
+        def query():
+            index = self._client.get_model_repository_index(**({"as_json": True} if grpc else {}))
+            entries = index.get("models", []) if isinstance(index, dict) else index
+            models = []
+            for entry in entries:
+                if entry.get("state", "READY") != "READY":
+                    continue
+                config = self._client.get_model_config(entry["name"], **({"as_json": True} if grpc else {}))
+                config = config.get("config", config)
+                params = {k: v.get("string_value", v.get("stringValue", ""))
+                          for k, v in (config.get("parameters") or {}).items()}
+                if params.get("stylefuse_role") != "pipeline":
+                    continue
+                models.append({"name": entry["name"], "task": params.get("task"),
+                               "channels": int(params.get("channels") or 0),
+                               "has_default_style": params.get("has_default_style") == "true"})
+            return sorted(models, key=lambda m: m["name"])
+
+        try:
+            self._models = self._call(query)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise self._unreachable(exc) from None
+        return self._models
+
+    def _model(self, model: str | None, task: str) -> str:
+        models = self._models if self._models is not None else self.list_models()
+        if model is None:
+            from .registry import default_model_name
+
+            of_task = [m["name"] for m in models if m["task"] == task]
+            try:
+                preferred = default_model_name(task)
+            except UserError:
+                preferred = None
+            if preferred in of_task:
+                return preferred
+            if not of_task:
+                raise UserError(f"the server at {self.url} serves no {task!r} model")
+            return of_task[0]
+        found = [m for m in models if m["name"] == model]
+        if found and found[0]["task"] != task:
+            raise UserError(f"model {model!r} is a {found[0]['task']!r} model, not a {task!r} model")
+        return model
+
+    # ------------------------------------------------------------------ one request
+    def _pool(self) -> _ShmPool:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = _ShmPool(self)
+            with self._lock:
+                self._pools.append(pool)
+        return pool
+
+    def _infer(self, model: str, inputs: dict[str, np.ndarray], output: str, out_shape, out_dtype) -> np.ndarray:
+        tc, big = self._tc, ("SOURCE_", "REFERENCE_", "MASK")
+        use_shm = self.shared_memory
+        if use_shm:
+            from tritonclient.utils import shared_memory as shm
+
+            pool = self._pool()
+        infer_inputs = []
+        for name, array in inputs.items():
+            array = np.ascontiguousarray(array)
+            datatype = "BOOL" if array.dtype == np.bool_ else wire_dtype(array.dtype)
+            item = tc.InferInput(name, list(array.shape), datatype)
+            if use_shm and name.startswith(big):
+                region, handle, _ = pool.region(name, array.nbytes)
+                shm.set_shared_memory_region(handle, [array])
+                item.set_shared_memory(region, array.nbytes)
+            elif self.protocol == "http":
+                item.set_data_from_numpy(array, binary_data=True)
+            else:
+                item.set_data_from_numpy(array)
+            infer_inputs.append(item)
+        requested = tc.InferRequestedOutput(output, **({"binary_data": True} if self.protocol == "http" else {}))
+        nbytes = int(np.prod(out_shape)) * np.dtype(out_dtype).itemsize
+        if use_shm:
+            out_region, out_handle, _ = pool.region("OUTPUT", nbytes)
+            requested.set_shared_memory(out_region, nbytes)
+        kwargs = {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
+        result = self._call(lambda: self._client.infer(model, infer_inputs, outputs=[requested], **kwargs), model)
+        if use_shm:
+            reply = result.get_output(output)
+            shape = list(reply.shape if self.protocol == "grpc" else reply["shape"])
+            if shape != list(out_shape):
+                raise UserError(f"server {self.url} returned {output} of shape {shape}, expected {list(out_shape)}")
+            return np.array(shm.get_contents_as_numpy(out_handle, np.dtype(out_dtype), out_shape), copy=True)
+        out = result.as_numpy(output)
+        if out is None or list(out.shape) != list(out_shape):
+            raise UserError(f"server {self.url} returned no {output} of shape {list(out_shape)}")
+        return out
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _wire(array: np.ndarray, what: str) -> np.ndarray:
+        """The array as a wire dtype: float16/float64 as float32; other dtypes are refused."""
+        if wire_dtype(array.dtype) is not None:
+            return array
+        if array.dtype.kind == "f":
+            return array.astype(np.float32)
+        raise UserError(f"{what} has dtype {array.dtype}; the server takes uint8, uint16, int16 or float "
+                        "(convert it first, or run in-process)")
+
+    @staticmethod
+    def _per_request(batch_size: int, height: int, width: int) -> int:
+        return max(1, min(batch_size, MAX_BATCH_SIZE, REQUEST_PIXELS // max(1, height * width)))
+
+    @staticmethod
+    def _back(out: np.ndarray, dtype) -> np.ndarray:
+        return out if out.dtype == dtype else out.astype(dtype)
+
+    def _run(self, model, slices, per, build, out, progress, cancel):
+        """Send slices [z0, z0 + per) as requests; `build(z)` -> (inputs, output name)."""
+        total = slices
+        if progress is not None:
+            progress(0, total)
+        for z0 in range(0, slices, per):
+            if cancel is not None and cancel():
+                raise Cancelled("cancelled by the caller")
+            z = slice(z0, min(z0 + per, slices))
+            inputs, output = build(z)
+            shape = (z.stop - z.start, *out.shape[1:])
+            out[z] = self._infer(model, inputs, output, shape, out.dtype)
+            if progress is not None:
+                progress(z.stop, total)
+
+    # ------------------------------------------------------------------ the pipeline's calls
+    def stylize(self, image, model: str | None = None, reference=None, strength: float = 1.0, mask=None,
+                preserve_color: bool = False, is_stack: bool | None = None, batch_size: int = 8,
+                progress=None, cancel=None) -> np.ndarray:
+        """`stylefuse.pipeline.stylize`, run by the server (same arguments, same result)."""
+        from .pipeline.weights import check_strength
+
+        image = np.asarray(image)
+        check_dtype(image, "image")
+        layout = parse_layout(image.shape, is_stack, "image")
+        strength = check_strength(strength)
+        batch_size = check_batch_size(batch_size)
+        masks = self._masks(mask, layout)
+        if image.size == 0:
+            return image.copy()
+        model = self._model(model, "style")
+        view = as_slices(image, layout)
+        colour = layout.colour_channels
+        rng = value_range_of(view[..., :colour], None, "image")  # also refuses NaN/Inf before sending
+        wire = self._wire(view, "image")
+        extra = {"STRENGTH": np.full((1, 1), strength, np.float32),
+                 "PRESERVE_COLOR": np.full((1, 1), bool(preserve_color), np.bool_)}
+        if reference is not None:
+            ref = np.asarray(reference)
+            check_dtype(ref, "reference")
+            rl = parse_layout(ref.shape, None, "reference")
+            if ref.size == 0:
+                raise UserError(f"reference image is empty {ref.shape}")
+            ref_view = as_slices(ref, rl)
+            extra["REFERENCE_" + wire_dtype(self._wire(ref_view[:1], "reference").dtype)] = \
+                self._wire(ref_view[rl.slices // 2: rl.slices // 2 + 1], "reference")
+        out = np.empty(view.shape, wire.dtype)
+        source_name, output = f"SOURCE_{wire_dtype(wire.dtype)}", f"OUTPUT_{wire_dtype(wire.dtype)}"
+
+        def build(z: slice):
+            k = z.stop - z.start
+            inputs = {source_name: wire[z], **extra}
+            if layout.is_stack and rng.hi > rng.lo:  # one range for the whole stack, whatever the batch
+                inputs["VALUE_RANGE"] = np.tile(np.array([[rng.lo, rng.hi]], np.float32), (k, 1))
+            for name in ("STRENGTH", "PRESERVE_COLOR"):
+                inputs[name] = np.repeat(extra[name], k, axis=0)
+            if masks is not None:
+                inputs["MASK"] = masks[z] if masks.shape[0] > 1 else masks
+            return inputs, output
+
+        per = self._per_request(batch_size, layout.height, layout.width)
+        self._run(model, layout.slices, per, build, out, progress, cancel)
+        return self._back(out, image.dtype).reshape(image.shape)
+
+    @staticmethod
+    def _masks(mask, layout) -> np.ndarray | None:
+        """The mask as float32 [1 or Z] x H x W in [0, 1], checked like stylefuse.pipeline does."""
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        plane = (layout.height, layout.width)
+        if mask.shape == plane:
+            mask = mask[None]
+        elif layout.is_stack and mask.shape == (*layout.lead, *plane):
+            mask = mask.reshape(layout.slices, *plane)
+        else:
+            expected = f"{plane}" + (f" or {(*layout.lead, *plane)}" if layout.is_stack else "")
+            raise UserError(f"mask has shape {mask.shape}; expected {expected} to match the image {layout.describe()}")
+        if mask.dtype == np.bool_:
+            return mask.astype(np.float32)
+        if mask.dtype == np.uint8:
+            return mask.astype(np.float32) / np.float32(255.0)
+        if mask.dtype.kind == "f":
+            if mask.size and not (np.isfinite(mask.min()) and np.isfinite(mask.max())):
+                raise UserError("mask contains NaN or infinite values")
+            if mask.size and (mask.min() < 0 or mask.max() > 1):
+                raise UserError(f"float mask must lie in [0, 1], got [{mask.min()}, {mask.max()}]")
+            return mask.astype(np.float32)
+        raise UserError(f"mask has dtype {mask.dtype}; use bool, uint8 (0-255) or float in [0, 1]")
+
+    def fuse(self, a, b, model: str | None = None, resample: bool = False, is_stack: bool | None = None,
+             batch_size: int = 8, progress=None, cancel=None) -> np.ndarray:
+        """`stylefuse.pipeline.fuse`, run by the server (same arguments, same result)."""
+        from .pipeline.resample import resample_region
+
+        a, b = np.asarray(a), np.asarray(b)
+        check_dtype(a, "a")
+        check_dtype(b, "b")
+        la, lb = parse_layout(a.shape, is_stack, "a"), parse_layout(b.shape, is_stack, "b")
+        batch_size = check_batch_size(batch_size)
+        same_plane = (la.height, la.width) == (lb.height, lb.width)
+        if la.lead != lb.lead or (not same_plane and not resample):
+            hint = "" if la.lead != lb.lead else "; pass resample=True to resize b onto a"
+            raise UserError(f"fusion inputs differ in size: a is {'x'.join(map(str, a.shape))} ({la.describe()}), "
+                            f"b is {'x'.join(map(str, b.shape))} ({lb.describe()}){hint}")
+        channels = (3 if la.colour or lb.colour else 1) + int(la.alpha)
+        out_shape = la.shape_with(channels)
+        if a.size == 0 or b.size == 0:
+            return np.zeros(out_shape, a.dtype)
+        model = self._model(model, "fuse")
+        va, vb = as_slices(a, la), as_slices(b, lb)
+        ra = value_range_of(va[..., : la.colour_channels], None, "a")
+        rb = value_range_of(vb[..., : lb.colour_channels], None, "b")
+        wa = self._wire(va, "a")
+        out = np.empty((la.slices, la.height, la.width, channels), wa.dtype)
+        source_name, output = f"SOURCE_{wire_dtype(wa.dtype)}", f"OUTPUT_{wire_dtype(wa.dtype)}"
+        if same_plane:
+            wb = self._wire(vb, "b")
+            ref_name, ref_range = f"REFERENCE_{wire_dtype(wb.dtype)}", (rb.lo, rb.hi)
+
+            def read_b(z: slice) -> np.ndarray:
+                return wb[z]
+        else:  # resampled here exactly as the pipeline would (in [0, 1]); sent as float with range (0, 1)
+            ref_name, ref_range = "REFERENCE_FP32", (0.0, 1.0)
+
+            def read_b(z: slice) -> np.ndarray:
+                return resample_region(lambda rows, cols: to_unit(vb[z, rows, cols, : lb.colour_channels], rb),
+                                       (lb.height, lb.width), (la.height, la.width),
+                                       slice(0, la.height), slice(0, la.width))
+
+        def build(z: slice):
+            k = z.stop - z.start
+            inputs = {source_name: wa[z], ref_name: read_b(z)}
+            if la.is_stack and ra.hi > ra.lo:
+                inputs["VALUE_RANGE"] = np.tile(np.array([[ra.lo, ra.hi]], np.float32), (k, 1))
+            if (la.is_stack and ref_range[1] > ref_range[0]) or not same_plane:
+                inputs["REFERENCE_VALUE_RANGE"] = np.tile(np.array([ref_range], np.float32), (k, 1))
+            return inputs, output
+
+        per = self._per_request(batch_size, la.height, la.width)
+        self._run(model, la.slices, per, build, out, progress, cancel)
+        return self._back(out, a.dtype).reshape(out_shape)
