@@ -1,0 +1,178 @@
+"""Style transfer and fusion of layers: planes in batches through a backend, a new layer out.
+
+Each run reads its layers once in the main thread, then works in a Job (see `jobs`): one pipeline
+call per batch of planes, with the value range of the WHOLE input passed to every call (so a stack
+is mapped exactly as one pipeline call would map it). The result layer is added at the end only.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stylefuse.errors import UserError
+
+from .backends import InProcessBackend
+from .jobs import Job
+from .layers import image_array, result_kwargs, result_name
+from .masks import mask_for
+from .slicing import Planes, chunks, layer_axes, plane_axes, planes_of
+
+
+@dataclass
+class Slicing:
+    """Which axes form the planes: `slice_axis` None means the displayed plane; `batch` planes a call."""
+
+    slice_axis: int | None = None
+    batch: int = 4
+
+
+@dataclass
+class StyleOptions:
+    model: str | None = None
+    reference: object = None  # an image layer, or None for the model's own style
+    strength: float = 1.0
+    mask: object = None  # a Labels or Shapes layer
+    preserve_color: bool = False
+    slicing: Slicing = field(default_factory=Slicing)
+
+
+def _planes(viewer, layer, data: np.ndarray, slicing: Slicing) -> Planes:
+    displayed = None
+    if viewer is not None:
+        displayed = layer_axes(tuple(viewer.dims.displayed), viewer.dims.ndim, layer.ndim)
+    rows, cols = plane_axes(layer.ndim, displayed, slicing.slice_axis)
+    return planes_of(data.shape, layer.rgb, rows, cols)
+
+
+def _range(data: np.ndarray, what: str) -> tuple[float, float] | None:
+    """The pipeline's value range of the whole input (None for a constant one: the rule handles it)."""
+    from stylefuse.pipeline import value_range_of
+
+    rng = value_range_of(data, what=what)
+    return (rng.lo, rng.hi) if rng.hi > rng.lo else None
+
+
+def _run_planes(planes: Planes, count_desc: str, call, should_stop):
+    """Generator: `call(batch_slice)` per batch -> N x H x W [x C] result, yielding after each."""
+    out = None
+    for part in chunks(planes.count, call.batch):
+        if should_stop():
+            return None
+        result = call(part)
+        if out is None:
+            out = np.empty((planes.count, *result.shape[1:]), result.dtype)
+        out[part] = result
+        yield part.stop
+    return out
+
+
+def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=None) -> Job:
+    """Start styling `layer`; the result appears as a new layer named after it."""
+    backend = backend or InProcessBackend()
+    data = image_array(layer, "image")
+    planes = _planes(viewer, layer, data, options.slicing)
+    stack = planes.split(data)
+    reference = image_array(options.reference, "style reference") if options.reference is not None else None
+    mask = mask_for(options.mask, planes.shape)
+    mask_planes = planes.split(mask) if mask is not None else None
+    value_range = _range(data, f"layer {layer.name!r}")
+    name = result_name([layer.name], options.reference.name if options.reference is not None else "stylized")
+
+    def call(part: slice) -> np.ndarray:
+        return backend.stylize(
+            stack[part], model=options.model, reference=reference, strength=options.strength,
+            mask=None if mask_planes is None else mask_planes[part], preserve_color=options.preserve_color,
+            is_stack=True, value_range=value_range, cancel=call.should_stop)
+
+    call.batch = options.slicing.batch
+
+    def steps(should_stop):
+        call.should_stop = should_stop
+        result = yield from _run_planes(planes, "slices", call, should_stop)
+        return result
+
+    def done(result: np.ndarray) -> None:
+        out = planes.join(result)
+        viewer.add_image(out, **result_kwargs(layer, name, rgb=layer.rgb))
+
+    return Job(f"Style transfer of {layer.name!r}", _total(planes, options.slicing), steps, done, on_end).start()
+
+
+def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, slicing: Slicing | None = None,
+                backend=None, on_metrics=None, on_end=None) -> Job:
+    """Start fusing `b` into `a`; the result (a's place, dtype and range) appears as a new layer."""
+    backend = backend or InProcessBackend()
+    slicing = slicing or Slicing()
+    data_a, data_b = image_array(a, "first layer (a)"), image_array(b, "second layer (b)")
+    planes_a = _planes(viewer, a, data_a, slicing)
+    planes_b = planes_of(data_b.shape, b.rgb, *_same_axes(planes_a, a, b))
+    if planes_a.lead != planes_b.lead or (planes_a.plane != planes_b.plane and not resample):
+        hint = "" if planes_a.lead != planes_b.lead else "; tick 'resample' to resize b onto a"
+        raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}")
+    stack_a, stack_b = planes_a.split(data_a), planes_b.split(data_b)
+    value_range = (_range(data_a, f"layer {a.name!r}"), _range(data_b, f"layer {b.name!r}"))
+    if None in value_range:
+        value_range = None
+    name = result_name([a.name, b.name], "fused")
+
+    def call(part: slice) -> np.ndarray:
+        return backend.fuse(stack_a[part], stack_b[part], model=model, resample=resample, is_stack=True,
+                            value_range=value_range, cancel=call.should_stop)
+
+    call.batch = slicing.batch
+
+    def steps(should_stop):
+        call.should_stop = should_stop
+        result = yield from _run_planes(planes_a, "slices", call, should_stop)
+        metrics = None
+        if result is not None and on_metrics is not None:
+            metrics = _fusion_metrics(result, stack_a, stack_b, value_range)
+        return result, metrics
+
+    def done(outcome) -> None:
+        result, metrics = outcome
+        rgb = result.ndim == 4 and result.shape[-1] in (3, 4)
+        viewer.add_image(planes_a.join(result), **result_kwargs(a, name, rgb=rgb))
+        if on_metrics is not None and metrics is not None:
+            on_metrics(metrics)
+
+    return Job(f"Fusion of {a.name!r} and {b.name!r}", _total(planes_a, slicing), steps, done, on_end).start()
+
+
+def _total(planes: Planes, slicing: Slicing) -> int:
+    return len(list(chunks(planes.count, slicing.batch)))
+
+
+def _same_axes(planes_a: Planes, a, b) -> tuple[int, int]:
+    """b's plane axes: the same ones as a's (layers are aligned on their last axes)."""
+    offset = a.ndim - b.ndim
+    rows, cols = planes_a.order[-2] - offset, planes_a.order[-1] - offset
+    if rows < 0 or cols < 0:
+        raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}")
+    return rows, cols
+
+
+def _describe(layer) -> str:
+    shape = " x ".join(map(str, layer.data.shape))
+    return f"{shape}{' RGB' if layer.rgb else ''}"
+
+
+def _fusion_metrics(result, stack_a, stack_b, value_range) -> dict[str, float]:
+    """The eight fusion metrics on the middle plane (each image mapped by the pipeline's range rule)."""
+    from stylefuse.metrics import fusion_metrics
+    from stylefuse.pipeline.ranges import ValueRange, to_unit, value_range_of
+
+    ranges = value_range or (None, None)
+    middle = result.shape[0] // 2
+
+    def unit(stack, rng):
+        plane = stack[middle]
+        rng = ValueRange(*rng) if rng is not None else value_range_of(stack)
+        plane = to_unit(plane, rng)
+        return plane[..., :3] if plane.ndim == 3 and plane.shape[-1] >= 3 else plane[..., 0] if plane.ndim == 3 else plane
+
+    fused = unit(result, ranges[0])
+    a, b = unit(stack_a, ranges[0]), unit(stack_b, ranges[1])
+    if b.shape[:2] != a.shape[:2]:  # resampled b: the metrics need one grid; compare to a only
+        b = a
+    return fusion_metrics(fused, a, b)

@@ -1,0 +1,1 @@
+"""The dock widgets (magicgui containers): `style.StyleWidget`, `fuse.FuseWidget`, `train.TrainWidget`."""

@@ -1,0 +1,69 @@
+"""The Fuse layers dock widget."""
+
+import napari
+from magicgui.widgets import CheckBox, ComboBox, Container, Label
+from napari.layers import Image
+
+from .common import BackendBox, RunBar, SlicingBox, follow_layers, guarded, layer_choices
+
+
+class FuseWidget(Container):
+    """Fuse two aligned image layers (MRI + CT/PET/SPECT, two exposures, ...) and show the metrics.
+
+    A grey model fuses the lumas; a colour (functional) layer keeps its chroma (YCbCr), as the
+    pipeline does.
+    """
+
+    def __init__(self, viewer: napari.viewer.Viewer):
+        self.viewer = viewer
+        self._models: list[str] = []
+        self.a = ComboBox(label="layer a", choices=layer_choices(viewer, Image),
+                          tooltip="anatomy (e.g. MRI): the result takes its place, dtype and value range")
+        self.b = ComboBox(label="layer b", choices=layer_choices(viewer, Image),
+                          tooltip="the other modality (CT, PET, SPECT; colour is kept)")
+        self.model = ComboBox(label="model", choices=lambda _w=None: self._models)
+        self.resample = CheckBox(text="resample b onto a (different sizes)")
+        self.slicing = SlicingBox()
+        self.backend = BackendBox(on_change=self.refresh_models)
+        self.bar = RunBar("Fuse", self.start)
+        self.metrics = Label(value="")
+        self.metrics_values: dict[str, float] | None = None
+        super().__init__(widgets=[self.a, self.b, self.model, self.resample, self.slicing, self.backend,
+                                  self.bar, self.metrics])
+        follow_layers(viewer, self)
+        self._pick_two()
+        self.refresh_models()
+
+    def _pick_two(self) -> None:
+        images = [layer for layer in self.viewer.layers if isinstance(layer, Image)]
+        if len(images) >= 2 and self.a.value is self.b.value:
+            self.a.value, self.b.value = images[0], images[1]
+
+    def refresh_models(self) -> None:
+        models = guarded(lambda: self.backend.backend().models("fuse"))
+        if models is None:
+            return
+        previous = self.model.value
+        self._models = list(models)
+        self.model.reset_choices()
+        if previous in self._models:
+            self.model.value = previous
+
+    def show_metrics(self, metrics: dict[str, float]) -> None:
+        self.metrics_values = dict(metrics)
+        self.metrics.value = "fusion metrics (middle slice):\n" + "\n".join(
+            f"{name:>5}  {value:.4f}" for name, value in metrics.items())
+
+    def start(self):
+        from ..tasks import fuse_layers
+
+        def launch():
+            return fuse_layers(self.viewer, self.a.value, self.b.value, model=self.model.value,
+                               resample=bool(self.resample.value), slicing=self.slicing.slicing(),
+                               backend=self.backend.backend(), on_metrics=self.show_metrics, on_end=self.bar.ended)
+
+        self.metrics.value, self.metrics_values = "", None
+        job = guarded(launch)
+        if job is not None:
+            self.bar.started(job)
+        return job

@@ -1,0 +1,140 @@
+"""Style transfer through the dock widget and the Layers-menu command, on real viewers."""
+
+import numpy as np
+import pytest
+from conftest import ct_stack, grey_u16, scene_u8
+
+from stylefuse.pipeline import stylize
+
+
+def dock(viewer, name):
+    _, widget = viewer.window.add_plugin_dock_widget("stylefuse", name)
+    return widget
+
+
+def run(widget, wait_jobs):
+    job = widget.start()
+    assert job is not None, "the widget did not start a job"
+    wait_jobs()
+    assert job.outcome == "done"
+    return job
+
+
+def check_kept(result, source, rgb):
+    np.testing.assert_allclose(result.scale, source.scale)
+    np.testing.assert_allclose(result.translate, source.translate)
+    np.testing.assert_allclose(result.rotate, source.rotate)
+    np.testing.assert_allclose(result.affine.affine_matrix, source.affine.affine_matrix)
+    assert result.metadata == source.metadata
+    assert result.rgb == rgb
+
+
+CASES = {
+    "rgb-2d": dict(data=lambda: scene_u8(40, 48), kwargs={"metadata": {"patient": "p1"}}),
+    "uint16-2d": dict(data=lambda: grey_u16(40, 36), kwargs={"scale": (0.5, 0.5), "metadata": {"bits": 12}}),
+    "int16-3d": dict(data=lambda: ct_stack(5, 32, 28),
+                     kwargs={"scale": (2.5, 1, 1), "translate": (-10, 4.0, 7.5), "metadata": {"unit": "HU"}}),
+    "uint16-4d": dict(data=lambda: np.stack([grey_u16(24, 20, s) for s in range(6)]).reshape(2, 3, 24, 20),
+                      kwargs={"scale": (1, 2.5, 0.8, 0.8), "rotate": 10, "metadata": {"t": "4d"}}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_style_widget_keeps_layer_properties_and_matches_the_pipeline(viewer, wait_jobs, case):
+    data = CASES[case]["data"]()
+    original = data.copy()
+    layer = viewer.add_image(data, name="input", **CASES[case]["kwargs"])
+    widget = dock(viewer, "Style transfer")
+    widget.image.value = layer
+    widget.slicing.batch.value = 2
+    assert widget.model.value == "udnie"
+    run(widget, wait_jobs)
+
+    result = viewer.layers[-1]
+    assert result.name == "input (stylized)"
+    assert result.data.dtype == data.dtype and result.data.shape == data.shape
+    check_kept(result, layer, rgb=layer.rgb)
+    np.testing.assert_array_equal(layer.data, original)  # the input is never modified
+    # The plugin is the pipeline: slice-wise batches give what one call on the whole stack gives.
+    planes = original if layer.rgb else original.reshape(-1, *original.shape[-2:])
+    expected = stylize(planes, model="udnie", is_stack=not layer.rgb).reshape(original.shape)
+    diff = np.abs(result.data.astype(np.int64) - expected.astype(np.int64))
+    assert diff.max() <= 1
+    lo, hi = original.min(), original.max()
+    if data.dtype != np.uint8:  # 12-bit stays 12-bit, CT stays in HU
+        assert result.data.min() >= lo and result.data.max() <= hi
+
+
+def test_style_reference_layer_strength_and_mask(viewer, wait_jobs):
+    data = grey_u16(32, 32)
+    layer = viewer.add_image(data, name="mri")
+    ref = viewer.add_image(scene_u8(40, 40, seed=3), name="painting")
+    labels = np.zeros((32, 32), np.uint8)
+    labels[8:24, 8:24] = 1
+    mask = viewer.add_labels(labels, name="roi")
+    widget = dock(viewer, "Style transfer")
+    widget.image.value, widget.reference.value, widget.mask.value = layer, ref, mask
+    widget.strength.value = 0.5
+    run(widget, wait_jobs)
+    result = viewer.layers[-1]
+    assert result.name == "mri (painting)"
+    np.testing.assert_array_equal(result.data[labels == 0], data[labels == 0])  # outside the mask: untouched
+    expected = stylize(data, model="udnie", reference=ref.data, strength=0.5, mask=labels > 0)
+    assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
+
+
+def test_stack_along_a_chosen_axis(viewer, wait_jobs):
+    data = ct_stack(6, 20, 24)
+    layer = viewer.add_image(data, name="ct", scale=(2.5, 1, 1))
+    widget = dock(viewer, "Style transfer")
+    widget.image.value = layer
+    widget.slicing.axis.value = "axis 2"  # sagittal planes: Z x Y for each X
+    run(widget, wait_jobs)
+    result = viewer.layers[-1]
+    assert result.data.shape == data.shape and result.data.dtype == np.int16
+    expected = np.moveaxis(stylize(np.ascontiguousarray(np.moveaxis(data, 2, 0)), model="udnie", is_stack=True), 0, 2)
+    assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
+
+
+def test_cancel_leaves_no_layer(viewer, wait_jobs, notifications):
+    data = ct_stack(40, 48, 48)
+    original = data.copy()
+    layer = viewer.add_image(data, name="ct")
+    widget = dock(viewer, "Style transfer")
+    widget.image.value = layer
+    widget.slicing.batch.value = 1
+    job = widget.start()
+    job.worker.yielded.connect(lambda *_: job.cancel())  # cancel after the first slice
+    wait_jobs()
+    assert job.outcome == "cancelled"
+    assert [lyr.name for lyr in viewer.layers] == ["ct"]
+    np.testing.assert_array_equal(layer.data, original)
+    assert widget.bar.run.enabled and not widget.bar.cancel.enabled
+    assert any("cancelled" in message for message in notifications)
+
+
+def test_menu_command_stylizes_the_active_layer(viewer, wait_jobs):
+    from napari.plugins import _initialize_plugins  # noqa: F401  (menus are registered with the plugins)
+
+    data = grey_u16(24, 24)
+    layer = viewer.add_image(data, name="slice", scale=(0.7, 0.7))
+    viewer.layers.selection.active = layer
+    viewer._app.commands.execute_command("stylefuse.stylize_default").result()
+    wait_jobs()
+    result = viewer.layers[-1]
+    assert result.name == "slice (stylized)" and result.data.dtype == np.uint16
+    np.testing.assert_allclose(result.scale, (0.7, 0.7))
+
+
+def test_errors_are_notifications(viewer, wait_jobs, notifications):
+    viewer.add_labels(np.zeros((8, 8), np.uint8), name="labels")
+    viewer._app.commands.execute_command("stylefuse.stylize_default").result()
+    assert any("select an image layer" in message for message in notifications)
+    widget = dock(viewer, "Style transfer")
+    assert widget.start() is None  # no image layer at all
+    assert any("choose an image layer" in message for message in notifications)
+    widget.backend.kind.value = "Triton server"
+    widget.backend.url.value = "127.0.0.1:9"  # nothing listens there
+    assert widget.backend.test_connection() is False
+    assert widget.backend.status.value == "not reachable"
+    assert any("cannot reach the server" in message for message in notifications)
