@@ -22,13 +22,15 @@ GIMP_SERIES = "3.0"
 
 def plugin_source() -> Path:
     """The plug-in folder shipped with this installation (wheel package data or the checkout)."""
-    candidates = []
-    try:
-        from importlib.resources import files
+    import importlib.util
 
-        candidates.append(Path(str(files("stylefuse_gimp_plugin") / PLUGIN_NAME)))
-    except (ImportError, TypeError, ModuleNotFoundError):
-        pass
+    candidates = []
+    try:  # a data-only (namespace) package: look in each of its folders
+        spec = importlib.util.find_spec("stylefuse_gimp_plugin")
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidates.append(Path(location) / PLUGIN_NAME)
     candidates.append(Path(__file__).resolve().parents[2] / "gimp_plugin" / PLUGIN_NAME)  # source checkout
     for c in candidates:
         if (c / f"{PLUGIN_NAME}.py").is_file():
