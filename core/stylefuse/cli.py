@@ -71,6 +71,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
                    help="slices (of a stack) or tiles per model call (default: %(default)s)")
+    p.add_argument("--server", metavar="URL",
+                   help="run on a stylefuse Triton server (`stylefuse serve`) instead of in-process: "
+                        "HOST:PORT or grpc://HOST:PORT (gRPC, port 8001) or http://HOST:PORT (HTTP, port 8000)")
 
 
 def build_parser() -> CliParser:
@@ -119,11 +122,35 @@ def build_parser() -> CliParser:
     p.add_argument("--b-dir", metavar="DIR")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    p = sub.add_parser("export", help="copy a model folder (TorchScript + model card)",
-                       description="Copy a model's folder (model.pt + card.json) to DIR.")
-    p.add_argument("model", metavar="MODEL", help="model name (see `stylefuse models`)")
-    p.add_argument("-o", "--output", required=True, metavar="DIR",
+    p = sub.add_parser("export", help="copy a model folder, or write a Triton model repository",
+                       description="Copy a model's folder (model.pt + card.json) to DIR (-o), or write a "
+                                   "Triton model repository for MODELs (default: all) with --triton-repo.")
+    p.add_argument("model", nargs="*", metavar="MODEL", help="model name(s) (see `stylefuse models`)")
+    p.add_argument("-o", "--output", metavar="DIR",
                    help="folder to create (an existing one must be empty or hold a model)")
+    p.add_argument("--triton-repo", metavar="DIR",
+                   help="write (or update) a Triton model repository in DIR instead")
+    p.add_argument("--profile", choices=("cpu", "gpu"), default="cpu",
+                   help="cpu: python backend only (the pip-installed tritonserver); gpu: adds the generator as a "
+                        "pytorch_libtorch model on KIND_GPU for NVIDIA's Triton container (default: %(default)s)")
+    p.add_argument("--fp16", action="store_true", help="gpu profile: run the generator in half precision")
+
+    p = sub.add_parser("serve", help="serve the models with Triton Inference Server (gRPC/HTTP)",
+                       description="Start the real tritonserver (from the nvidia-pytriton wheel) on a model "
+                                   "repository (default: the installed models, exported to a temporary one); "
+                                   "probes every model with a tiny inference and reloads one whose backend died. "
+                                   "Ctrl-C or SIGTERM stops it cleanly.")
+    p.add_argument("--repo", metavar="DIR", help="a repository written by `stylefuse export --triton-repo`")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 for all)")
+    p.add_argument("--http-port", type=_positive_int, default=8000, metavar="PORT")
+    p.add_argument("--grpc-port", type=_positive_int, default=8001, metavar="PORT")
+    p.add_argument("--metrics-port", type=_positive_int, default=8002, metavar="PORT")
+    p.add_argument("--models", nargs="+", metavar="MODEL", help="serve only these models")
+    p.add_argument("--ready-timeout", type=_positive_int, default=180, metavar="S",
+                   help="seconds to wait for the server to become ready (default: %(default)s)")
+    p.add_argument("--health-interval", type=float, default=30.0, metavar="S",
+                   help="seconds between health probes (default: %(default)s)")
 
     sub.add_parser("train", help="train a style or fusion model (see `stylefuse train --help`)",
                    add_help=False, description="Train a model; options: `stylefuse train --help`.")
@@ -153,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
-        parser.error("no command given; choose one of stylize, fuse, models, eval, export, train, demo")
+        parser.error("no command given; choose one of stylize, fuse, models, eval, export, serve, train, demo")
     if extra and args.command != "train":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:

@@ -67,6 +67,9 @@ def cmd_stylize(args, extra) -> int:
                         f"{shape_text(spatial_shape(src)[-2:])}; the mask must have the input's height and width")
     reference = read_input(style_path, "style image") if style_path else None
 
+    if getattr(args, "server", None):
+        return _stylize_on_server(args, src, reference, mask, style_path)
+
     from .pipeline import stylize
     from .registry import load_model
 
@@ -94,6 +97,17 @@ def cmd_fuse(args, extra) -> int:
                         f"{shape_text(spatial_shape(b))}; fusion needs aligned images of one size "
                         "(register them first, or pass --resample to resize B to A)")
 
+    if getattr(args, "server", None):
+        from .client import TritonTransport
+
+        transport = TritonTransport(args.server)
+        transport.ping()
+        with progress(f"fuse ({args.model or 'server default'} on {args.server})", args.quiet) as cb:
+            result = transport.fuse(a.array, b.array, model=args.model, resample=args.resample,
+                                    is_stack=a.is_stack, batch_size=args.batch_size, progress=cb)
+        _write(args.output, result, a)
+        return 0
+
     from .pipeline import fuse
     from .registry import default_model_name, load_model
 
@@ -103,6 +117,21 @@ def cmd_fuse(args, extra) -> int:
         result = fuse(a.array, b.array, model=model, resample=args.resample, is_stack=a.is_stack,
                       tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
     _write(args.output, result, a)
+    return 0
+
+
+def _stylize_on_server(args, src, reference, mask, style_path) -> int:
+    from .client import TritonTransport
+
+    transport = TritonTransport(args.server)
+    transport.ping()
+    model = (args.model if style_path is not None else args.style or args.model)
+    with progress(f"stylize ({model or 'server default'} on {args.server})", args.quiet) as cb:
+        result = transport.stylize(src.array, model=model, reference=None if reference is None else reference.array,
+                                   strength=args.strength, mask=None if mask is None else mask.array,
+                                   preserve_color=args.preserve_color, is_stack=src.is_stack,
+                                   batch_size=args.batch_size, progress=cb)
+    _write(args.output, result, src)
     return 0
 
 
@@ -256,7 +285,37 @@ def cmd_eval(args, extra) -> int:
 # ----------------------------------------------------------------------------------------- export
 
 
+def _export_triton(args) -> int:
+    if args.output:
+        raise UserError("give either -o DIR (copy one model folder) or --triton-repo DIR, not both")
+    try:
+        from stylefuse_triton.repository import write_repository
+    except ImportError as exc:
+        raise UserError(f"the Triton support is not installed ({exc}); reinstall stylefuse") from None
+    written = write_repository(args.triton_repo, args.model or None, profile=args.profile, fp16=args.fp16)
+    print(f"{args.triton_repo}: {', '.join(written)} ({args.profile} profile)")
+    if args.profile == "cpu":
+        print(f"serve it with: stylefuse serve --repo {args.triton_repo}")
+    return 0
+
+
+def cmd_serve(args, extra) -> int:
+    try:
+        from stylefuse_triton.launcher import serve
+    except ImportError as exc:
+        raise UserError(f"the Triton support is not installed ({exc}); reinstall stylefuse") from None
+    return serve(args.repo, host=args.host, http_port=args.http_port, grpc_port=args.grpc_port,
+                 metrics_port=args.metrics_port, models=args.models, ready_timeout=args.ready_timeout,
+                 health_interval=args.health_interval, say=lambda text: print(text, flush=True))
+
+
 def cmd_export(args, extra) -> int:
+    if args.triton_repo:
+        return _export_triton(args)
+    if len(args.model) != 1 or not args.output:
+        raise UserError("export copies one model: stylefuse export MODEL -o DIR "
+                        "(or write a Triton repository: stylefuse export --triton-repo DIR [MODEL ...])")
+    args.model = args.model[0]
     out = Path(args.output)
     if not out.parent.is_dir():
         raise UserError(f"output folder {out.parent} does not exist (create it first)")

@@ -199,9 +199,12 @@ class TritonTransport:
             entries = index.get("models", []) if isinstance(index, dict) else index
             models = []
             for entry in entries:
-                if entry.get("state", "READY") != "READY":
+                if entry.get("state") != "READY":  # listed in the repository but not loaded
                     continue
-                config = self._client.get_model_config(entry["name"], **({"as_json": True} if grpc else {}))
+                try:
+                    config = self._client.get_model_config(entry["name"], **({"as_json": True} if grpc else {}))
+                except self._exc:  # unloaded meanwhile
+                    continue
                 config = config.get("config", config)
                 params = {k: v.get("string_value", v.get("stringValue", ""))
                           for k, v in (config.get("parameters") or {}).items()}

@@ -45,3 +45,10 @@ def triton_server(triton_repo, torch_threads):
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def server_ports():
+    """`server_ports(n)` -> n free loopback ports; also the readiness deadline as `.ready_timeout`."""
+    free_ports.ready_timeout = READY_TIMEOUT_S
+    return free_ports
