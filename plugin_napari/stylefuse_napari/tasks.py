@@ -158,21 +158,36 @@ def _describe(layer) -> str:
 
 
 def _fusion_metrics(result, stack_a, stack_b, value_range) -> dict[str, float]:
-    """The eight fusion metrics on the middle plane (each image mapped by the pipeline's range rule)."""
-    from stylefuse.metrics import fusion_metrics
+    """The eight fusion metrics on the middle plane (each image mapped by the pipeline's range rule).
+
+    A metric that cannot be computed (VIF needs 41 x 41 pixels) is NaN; the widget shows "n/a".
+    """
+    from stylefuse import metrics
     from stylefuse.pipeline.ranges import ValueRange, to_unit, value_range_of
 
     ranges = value_range or (None, None)
     middle = result.shape[0] // 2
 
-    def unit(stack, rng):
-        plane = stack[middle]
+    def grey(stack, rng):
         rng = ValueRange(*rng) if rng is not None else value_range_of(stack)
-        plane = to_unit(plane, rng)
-        return plane[..., :3] if plane.ndim == 3 and plane.shape[-1] >= 3 else plane[..., 0] if plane.ndim == 3 else plane
+        plane = to_unit(stack[middle], rng)
+        if plane.ndim == 3:
+            plane = plane[..., :3] if plane.shape[-1] >= 3 else plane[..., 0]
+        return metrics.to_grey_u8(plane)
 
-    fused = unit(result, ranges[0])
-    a, b = unit(stack_a, ranges[0]), unit(stack_b, ranges[1])
-    if b.shape[:2] != a.shape[:2]:  # resampled b: the metrics need one grid; compare to a only
+    f, a, b = grey(result, ranges[0]), grey(stack_a, ranges[0]), grey(stack_b, ranges[1])
+    if b.shape != a.shape:  # b was resampled onto a: compare with a on both sides
         b = a
-    return fusion_metrics(fused, a, b)
+    measures = {
+        "EN": lambda: metrics.entropy(f), "SD": lambda: metrics.standard_deviation(f),
+        "SF": lambda: metrics.spatial_frequency(f), "MI": lambda: metrics.mutual_information(f, a, b),
+        "SCD": lambda: metrics.scd(f, a, b), "VIF": lambda: metrics.vif(f, a, b),
+        "Qabf": lambda: metrics.qabf(f, a, b), "SSIM": lambda: metrics.ssim_sum(f, a, b),
+    }
+    values = {}
+    for name, measure in measures.items():
+        try:
+            values[name] = float(measure())
+        except UserError:
+            values[name] = float("nan")
+    return values

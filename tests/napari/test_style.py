@@ -113,13 +113,34 @@ def test_cancel_leaves_no_layer(viewer, wait_jobs, notifications):
     assert any("cancelled" in message for message in notifications)
 
 
-def test_menu_command_stylizes_the_active_layer(viewer, wait_jobs):
-    from napari.plugins import _initialize_plugins  # noqa: F401  (menus are registered with the plugins)
+def execute(command_id: str):
+    from napari._app_model import get_app_model
 
+    return get_app_model().commands.execute_command(command_id).result()
+
+
+def test_style_and_fusion_submenu_in_layers_filter(viewer):
+    from napari._app_model import get_app_model
+
+    menus = get_app_model().menus
+    assert any(getattr(item, "submenu", None) == "stylefuse/style_fusion" for item in menus.get_menu("napari/layers/filter"))
+    ids = {item.command.id for item in menus.get_menu("stylefuse/style_fusion")}
+    assert {f"stylefuse.{name}" for name in ("stylize_default", "fuse_selected", "open_style_widget",
+                                             "open_fuse_widget", "open_train_widget")} <= ids
+
+
+def test_open_widget_commands(viewer):
+    for command, name in [("open_style_widget", "Style transfer"), ("open_fuse_widget", "Fuse layers"),
+                          ("open_train_widget", "Train style")]:
+        execute(f"stylefuse.{command}")
+        assert any(name in title for title in viewer.window.dock_widgets), list(viewer.window.dock_widgets)
+
+
+def test_menu_command_stylizes_the_active_layer(viewer, wait_jobs):
     data = grey_u16(24, 24)
     layer = viewer.add_image(data, name="slice", scale=(0.7, 0.7))
     viewer.layers.selection.active = layer
-    viewer._app.commands.execute_command("stylefuse.stylize_default").result()
+    execute("stylefuse.stylize_default")
     wait_jobs()
     result = viewer.layers[-1]
     assert result.name == "slice (stylized)" and result.data.dtype == np.uint16
@@ -128,7 +149,7 @@ def test_menu_command_stylizes_the_active_layer(viewer, wait_jobs):
 
 def test_errors_are_notifications(viewer, wait_jobs, notifications):
     viewer.add_labels(np.zeros((8, 8), np.uint8), name="labels")
-    viewer._app.commands.execute_command("stylefuse.stylize_default").result()
+    execute("stylefuse.stylize_default")
     assert any("select an image layer" in message for message in notifications)
     widget = dock(viewer, "Style transfer")
     assert widget.start() is None  # no image layer at all

@@ -52,7 +52,8 @@ class FuseWidget(Container):
     def show_metrics(self, metrics: dict[str, float]) -> None:
         self.metrics_values = dict(metrics)
         self.metrics.value = "fusion metrics (middle slice):\n" + "\n".join(
-            f"{name:>5}  {value:.4f}" for name, value in metrics.items())
+            f"{name:>5}  {value:.4f}" if value == value else f"{name:>5}  n/a (image too small)"
+            for name, value in metrics.items())
 
     def start(self):
         from ..tasks import fuse_layers

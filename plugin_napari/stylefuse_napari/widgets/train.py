@@ -15,12 +15,12 @@ class TrainWidget(Container):
         self.content = Select(label="content layers", choices=layer_choices(viewer, Image),
                               tooltip="pictures the model learns to restyle (stacks give one sample per slice)")
         self.samples = CheckBox(text="also the bundled sample images", value=True)
-        self.name = LineEdit(label="model name", value="my-style")
+        self.model_name = LineEdit(label="model name", value="my-style")
         self.steps = SpinBox(label="steps", value=300, min=1, max=100_000)
         self.crop = SpinBox(label="crop", value=128, min=16, max=1024, step=16)
         self.batch = SpinBox(label="batch", value=4, min=1, max=64)
         self.bar = RunBar("Train", self.start)
-        super().__init__(widgets=[self.style, self.content, self.samples, self.name, self.steps, self.crop,
+        super().__init__(widgets=[self.style, self.content, self.samples, self.model_name, self.steps, self.crop,
                                   self.batch, self.bar])
         follow_layers(viewer, self)
         self.model_folder = None
@@ -29,7 +29,7 @@ class TrainWidget(Container):
         from ..training import TrainRequest, train_style
 
         def launch():
-            request = TrainRequest(name=self.name.value.strip(), style=self.style.value,
+            request = TrainRequest(name=self.model_name.value.strip(), style=self.style.value,
                                    content=list(self.content.value), samples=bool(self.samples.value),
                                    steps=int(self.steps.value), crop=int(self.crop.value), batch=int(self.batch.value))
             return train_style(request, on_done=self._trained, on_end=self.bar.ended)
