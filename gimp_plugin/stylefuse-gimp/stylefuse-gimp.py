@@ -3,9 +3,11 @@
 
 A thin client: the pixels of the active layer (in the image's own precision: 8-bit, 16-bit or
 float, grey or RGB, with or without alpha) go to the stylefuse Triton server (`stylefuse serve`),
-the result comes back in the same precision and lands in a new layer above the source (or replaces
-it), inside one undo group. The selection (feathering included) is the mask: outside it the server
-returns the input pixels unchanged. Only the standard library and GObject introspection are used.
+the result comes back in the same precision
+and lands in a new layer above the source (or replaces it), inside one undo group. The selection
+(feathering included) is the mask: only its bounds (plus some context) are sent, and GIMP blends the
+result by it, so outside the selection the pixels stay bit-identical. Only the standard library and
+GObject introspection are used.
 """
 
 import os
@@ -25,6 +27,7 @@ PROC_STYLE = "plug-in-stylefuse-style-transfer"
 PROC_FUSE = "plug-in-stylefuse-fuse-layers"
 MENU = "<Image>/Filters/Style & Fusion"
 RW = GObject.ParamFlags.READWRITE
+CONTEXT = 64  # pixels around a selection that are sent along
 URL_BLURB = ("URL of the stylefuse Triton server (KServe v2 HTTP); start one with `stylefuse serve`")
 
 
@@ -65,15 +68,19 @@ def layer_geometry(drawable):
     return ox, oy, drawable.get_width(), drawable.get_height()
 
 
-def selection_mask(image, ox, oy, w, h):
-    """The selection over the layer's area as float32 bytes (None: no selection)."""
+def work_area(image, ox, oy, w, h):
+    """The part of the layer to send (layer coordinates): all of it, or the selection's bounds plus
+    CONTEXT pixels of surroundings (the network sees some context; GIMP blends by the selection)."""
     if Gimp.Selection.is_empty(image):
-        return None
-    selection = image.get_selection()
-    data = read_pixels(selection, ox, oy, w, h, "Y float")
-    if not any(data):
+        return 0, 0, w, h
+    bounds = Gimp.Selection.bounds(image)
+    x1, y1, x2, y2 = bounds[-4:]
+    x1, y1, x2, y2 = max(x1 - ox, 0), max(y1 - oy, 0), min(x2 - ox, w), min(y2 - oy, h)
+    if x1 >= x2 or y1 >= y2:
         raise PluginError("the selection does not touch the active layer; select part of it, or nothing")
-    return data
+    x1, y1 = max(x1 - CONTEXT, 0), max(y1 - CONTEXT, 0)
+    x2, y2 = min(x2 + CONTEXT, w), min(y2 + CONTEXT, h)
+    return x1, y1, x2 - x1, y2 - y1
 
 
 # -- the common run ------------------------------------------------------------------------------
@@ -118,9 +125,9 @@ def apply(procedure, image, drawables, config, task):
     ox, oy, w, h = layer_geometry(layer)
     fmt, dtype, channels = pixel_format(image, layer)
     Gimp.progress_init("Style & Fusion: reading pixels")
-    source = sfclient.Image(h, w, channels, dtype, read_pixels(layer, 0, 0, w, h, fmt))
-    mask = selection_mask(image, ox, oy, w, h)
-    kwargs = {"mask": mask}
+    rx, ry, rw, rh = work_area(image, ox, oy, w, h)
+    source = sfclient.Image(rh, rw, channels, dtype, read_pixels(layer, rx, ry, rw, rh, fmt))
+    kwargs = {}
 
     if task == "style":
         use_layer = config.get_property("style-source") == "layer"
@@ -142,33 +149,32 @@ def apply(procedure, image, drawables, config, task):
             raise PluginError("choose the second layer to fuse with")
         if other == layer:
             raise PluginError("choose a second layer other than the active one")
-        # the second layer as it lies on the canvas under the source layer
+        # the second layer as it lies on the canvas under the source layer (transparent where it ends)
         sx, sy, _, _ = layer_geometry(other)
-        kwargs["reference"] = sfclient.Image(h, w, channels, dtype,
-                                             read_pixels(other, ox - sx, oy - sy, w, h, fmt))
+        kwargs["reference"] = sfclient.Image(rh, rw, channels, dtype,
+                                             read_pixels(other, ox - sx + rx, oy - sy + ry, rw, rh, fmt))
         label = f"{model} + {other.get_name()}"
 
     Gimp.progress_set_text(f"Style & Fusion: {model} on the server")
     result = run_remote(client, model, source, **kwargs)
     Gimp.progress_update(0.9)
 
+    # Written through the shadow buffer: merging it is undoable and, like every GIMP filter, blends
+    # by the selection (feathering included); outside the selection the pixels stay bit-identical.
     image.undo_group_start()
     try:
         if config.get_property("output") == "replace":
-            shadow = layer.get_shadow_buffer()
-            shadow.set(Gegl.Rectangle.new(0, 0, w, h), fmt, result)
-            shadow.flush()
-            layer.merge_shadow(True)
-            layer.update(0, 0, w, h)
+            target = layer
         else:
-            new = Gimp.Layer.new(image, f"{layer.get_name()} ({label})", w, h, layer.type(),
-                                 100.0, Gimp.LayerMode.NORMAL)
-            image.insert_layer(new, layer.get_parent(), image.get_item_position(layer))
-            new.set_offsets(ox, oy)
-            buffer = new.get_buffer()
-            buffer.set(Gegl.Rectangle.new(0, 0, w, h), fmt, result)
-            buffer.flush()
-            new.update(0, 0, w, h)
+            target = layer.copy()
+            target.set_name(f"{layer.get_name()} ({label})")
+            image.insert_layer(target, layer.get_parent(), image.get_item_position(layer))
+            target.set_offsets(ox, oy)
+        shadow = target.get_shadow_buffer()
+        shadow.set(Gegl.Rectangle.new(rx, ry, rw, rh), fmt, result)
+        shadow.flush()
+        target.merge_shadow(True)
+        target.update(rx, ry, rw, rh)
     finally:
         image.undo_group_end()
     Gimp.progress_update(1.0)
