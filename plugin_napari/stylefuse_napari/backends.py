@@ -16,6 +16,8 @@ PROTOCOLS = ("grpc", "http")
 
 class InProcessBackend:
     label = IN_PROCESS
+    # Stacks are cut into batches here, each call given the whole stack's value range.
+    whole_stack = False
 
     def ping(self) -> str:
         from stylefuse.registry import list_models
@@ -46,6 +48,10 @@ class InProcessBackend:
 
 @dataclass
 class TritonBackend:
+    """`stylefuse.client.TritonTransport`: the whole stack goes in one call (the client batches the
+    requests and sends the stack's one value range with each), its progress callback drives the bar."""
+
+    whole_stack = True
     url: str = DEFAULT_URL
     protocol: str = "grpc"
     timeout: float = 60.0

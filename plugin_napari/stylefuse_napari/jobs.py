@@ -5,6 +5,7 @@ a training step) and returns its result. Nothing is added to the viewer until th
 successfully: a cancelled or failed job leaves no layer behind.
 """
 
+import queue
 import threading
 from collections.abc import Callable, Generator
 
@@ -93,3 +94,35 @@ class Job:
             notify.info(f"{self.desc} cancelled; no layer was added")
         if self._on_end is not None:
             self._on_end(outcome)
+
+
+def call_with_progress(fn: Callable, name: str = "stylefuse-call") -> Generator:
+    """Generator: run `fn(progress)` in a helper thread, yield once per unit of its progress(done, total)
+    reports (the progress bar advances by one per yield), and return fn's result (or raise its error).
+
+    For work that reports progress through a callback rather than by being cut into batches here:
+    training, and a Triton call that keeps a whole stack in one request series (one value range).
+    """
+    messages: queue.Queue = queue.Queue()
+
+    def report(done, total=None):
+        messages.put(("step", int(done)))
+
+    def target():
+        try:
+            messages.put(("done", fn(report)))
+        except BaseException as exc:  # handed to the generator, which raises it in the worker
+            messages.put(("error", exc))
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    seen = 0
+    while True:
+        kind, value = messages.get()
+        if kind == "step":
+            while seen < value:
+                seen += 1
+                yield seen
+        elif kind == "done":
+            return value
+        else:
+            raise value

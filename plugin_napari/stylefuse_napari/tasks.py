@@ -12,7 +12,7 @@ import numpy as np
 from stylefuse.errors import UserError
 
 from .backends import InProcessBackend
-from .jobs import Job
+from .jobs import Job, call_with_progress
 from .layers import image_array, result_kwargs, result_name
 from .masks import mask_for
 from .slicing import Planes, chunks, layer_axes, plane_axes, planes_of
@@ -52,18 +52,27 @@ def _range(data: np.ndarray, what: str) -> tuple[float, float] | None:
     return (rng.lo, rng.hi) if rng.hi > rng.lo else None
 
 
-def _run_planes(planes: Planes, count_desc: str, call, should_stop):
-    """Generator: `call(batch_slice)` per batch -> N x H x W [x C] result, yielding after each."""
-    out = None
-    for part in chunks(planes.count, call.batch):
-        if should_stop():
-            return None
-        result = call(part)
-        if out is None:
-            out = np.empty((planes.count, *result.shape[1:]), result.dtype)
-        out[part] = result
-        yield part.stop
-    return out
+def _steps(planes: Planes, slicing: Slicing, backend, call):
+    """The job's generator: batches of planes here (in-process), or one call that reports progress."""
+    if backend.whole_stack:
+        def whole(should_stop):
+            return (yield from call_with_progress(lambda progress: call(progress, should_stop)))
+
+        return whole
+
+    def batched(should_stop):
+        out = None
+        for part in chunks(planes.count, slicing.batch):
+            if should_stop():
+                return None
+            result = call(part, should_stop)
+            if out is None:
+                out = np.empty((planes.count, *result.shape[1:]), result.dtype)
+            out[part] = result
+            yield part.stop
+        return out
+
+    return batched
 
 
 def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=None) -> Job:
@@ -75,27 +84,28 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     reference = image_array(options.reference, "style reference") if options.reference is not None else None
     mask = mask_for(options.mask, planes.shape)
     mask_planes = planes.split(mask) if mask is not None else None
-    value_range = _range(data, f"layer {layer.name!r}")
     name = result_name([layer.name], options.reference.name if options.reference is not None else "stylized")
+    settings = dict(model=options.model, reference=reference, strength=options.strength,
+                    preserve_color=options.preserve_color, is_stack=True)
 
-    def call(part: slice) -> np.ndarray:
-        return backend.stylize(
-            stack[part], model=options.model, reference=reference, strength=options.strength,
-            mask=None if mask_planes is None else mask_planes[part], preserve_color=options.preserve_color,
-            is_stack=True, value_range=value_range, cancel=call.should_stop)
+    if backend.whole_stack:
+        def call(progress, should_stop):
+            return backend.stylize(stack, mask=mask_planes, batch_size=options.slicing.batch,
+                                   progress=progress, cancel=should_stop, **settings)
+    else:
+        value_range = _range(data, f"layer {layer.name!r}")
 
-    call.batch = options.slicing.batch
-
-    def steps(should_stop):
-        call.should_stop = should_stop
-        result = yield from _run_planes(planes, "slices", call, should_stop)
-        return result
+        def call(part, should_stop):
+            return backend.stylize(stack[part], mask=None if mask_planes is None else mask_planes[part],
+                                   value_range=value_range, cancel=should_stop, **settings)
 
     def done(result: np.ndarray) -> None:
         out = planes.join(result)
         viewer.add_image(out, **result_kwargs(layer, name, rgb=layer.rgb))
 
-    return Job(f"Style transfer of {layer.name!r}", _total(planes, options.slicing), steps, done, on_end).start()
+    steps = _steps(planes, options.slicing, backend, call)
+    return Job(f"Style transfer of {layer.name!r}", _total(planes, options.slicing, backend), steps, done,
+               on_end).start()
 
 
 def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, slicing: Slicing | None = None,
@@ -110,20 +120,24 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         hint = "" if planes_a.lead != planes_b.lead else "; tick 'resample' to resize b onto a"
         raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}")
     stack_a, stack_b = planes_a.split(data_a), planes_b.split(data_b)
+    name = result_name([a.name, b.name], "fused")
     value_range = (_range(data_a, f"layer {a.name!r}"), _range(data_b, f"layer {b.name!r}"))
     if None in value_range:
         value_range = None
-    name = result_name([a.name, b.name], "fused")
 
-    def call(part: slice) -> np.ndarray:
-        return backend.fuse(stack_a[part], stack_b[part], model=model, resample=resample, is_stack=True,
-                            value_range=value_range, cancel=call.should_stop)
+    if backend.whole_stack:
+        def call(progress, should_stop):
+            return backend.fuse(stack_a, stack_b, model=model, resample=resample, is_stack=True,
+                                batch_size=slicing.batch, progress=progress, cancel=should_stop)
+    else:
+        def call(part, should_stop):
+            return backend.fuse(stack_a[part], stack_b[part], model=model, resample=resample, is_stack=True,
+                                value_range=value_range, cancel=should_stop)
 
-    call.batch = slicing.batch
+    run = _steps(planes_a, slicing, backend, call)
 
     def steps(should_stop):
-        call.should_stop = should_stop
-        result = yield from _run_planes(planes_a, "slices", call, should_stop)
+        result = yield from run(should_stop)
         metrics = None
         if result is not None and on_metrics is not None:
             metrics = _fusion_metrics(result, stack_a, stack_b, value_range)
@@ -136,11 +150,13 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         if on_metrics is not None and metrics is not None:
             on_metrics(metrics)
 
-    return Job(f"Fusion of {a.name!r} and {b.name!r}", _total(planes_a, slicing), steps, done, on_end).start()
+    return Job(f"Fusion of {a.name!r} and {b.name!r}", _total(planes_a, slicing, backend), steps, done,
+               on_end).start()
 
 
-def _total(planes: Planes, slicing: Slicing) -> int:
-    return len(list(chunks(planes.count, slicing.batch)))
+def _total(planes: Planes, slicing: Slicing, backend) -> int:
+    """Progress-bar steps: one per batch here, one per plane for a whole-stack call."""
+    return planes.count if backend.whole_stack else len(list(chunks(planes.count, slicing.batch)))
 
 
 def _same_axes(planes_a: Planes, a, b) -> tuple[int, int]:

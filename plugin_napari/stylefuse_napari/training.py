@@ -4,10 +4,8 @@ The training loop reads files (style and content paths), so the chosen layers ar
 (stacks as one plane per page) to a temporary folder that is removed when training ends.
 """
 
-import queue
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from stylefuse.errors import UserError
 
 from . import notify
 from .events import events
-from .jobs import Job
+from .jobs import Job, call_with_progress
 from .layers import image_array
 from .samples import examples_dir
 from .slicing import planes_of
@@ -74,31 +72,11 @@ def train_style(request: TrainRequest, on_done=None, on_end=None) -> Job:
         from stylefuse.pipeline import Cancelled
         from stylefuse.training.loop import TrainingInterrupted, train
 
-        messages: queue.Queue = queue.Queue()
-
-        def target():
-            try:
-                messages.put(("done", train(cfg, progress=lambda step, total: messages.put(("step", step)),
-                                            should_stop=should_stop)))
-            except BaseException as exc:  # handed to the job, which reports it
-                messages.put(("error", exc))
-
-        thread = threading.Thread(target=target, name=f"stylefuse-train-{cfg.name}", daemon=True)
-        thread.start()
         try:
-            while True:
-                kind, value = messages.get()
-                if kind == "step":
-                    yield value
-                elif kind == "done":
-                    return value
-                elif isinstance(value, TrainingInterrupted):
-                    raise Cancelled(str(value))
-                else:
-                    raise value
-        finally:
-            if not thread.is_alive():
-                shutil.rmtree(folder, ignore_errors=True)
+            return (yield from call_with_progress(lambda progress: train(cfg, progress=progress, should_stop=should_stop),
+                                                  name=f"stylefuse-train-{cfg.name}"))
+        except TrainingInterrupted as exc:
+            raise Cancelled(str(exc)) from None
 
     def done(model_folder) -> None:
         shutil.rmtree(folder, ignore_errors=True)
