@@ -324,8 +324,11 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
             time.sleep(health_interval)
             if server.process.poll() is not None:
                 raise UserError(f"tritonserver exited with code {server.process.returncode}:\n{server.log_tail()}")
-            for model in server.heal():
-                say(f"model {model!r} failed its health probe (dead backend stub?): reloaded")
+            try:
+                for model in server.heal():
+                    say(f"model {model!r} failed its health probe (dead backend stub?): reloaded")
+            except UserError as exc:  # keep serving the other models; try again next round
+                say(f"health check: {exc}")
     except KeyboardInterrupt:
         say("stopping tritonserver ...")
         return 0
