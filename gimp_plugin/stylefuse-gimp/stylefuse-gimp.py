@@ -268,18 +268,18 @@ class StyleFusePlugIn(Gimp.PlugIn):
             choice.add("model", 0, "The model's own style", "")
             choice.add("layer", 1, "A reference layer", "")
             proc.add_choice_argument("style-source", "St_yle", "where the style comes from", choice, "model", RW)
-            proc.add_layer_argument("reference-layer", "_Reference layer", "layer whose style to take "
+            proc.add_layer_argument("reference-layer", "Re_ference layer", "layer whose style to take "
                                     "(style: A reference layer)", True, RW)
-            proc.add_double_argument("strength", "_Strength", "0 keeps the layer, 1 is the full style",
+            proc.add_double_argument("strength", "Stre_ngth", "0 keeps the layer, 1 is the full style",
                                      0.0, 1.0, 1.0, RW)
             proc.add_boolean_argument("preserve-colors", "_Keep original colours",
                                       "take the style's texture, keep the layer's colours", False, RW)
         else:
             proc.add_string_argument("model", "_Model", "fusion model on the server (empty: the server's "
                                      "first fusion model)", "", RW)
-            proc.add_layer_argument("second-layer", "_Second layer", "the layer to fuse the active one with",
+            proc.add_layer_argument("second-layer", "Second _layer", "the layer to fuse the active one with",
                                     True, RW)
-        proc.add_choice_argument("output", "_Output", "where the result goes", output_choice(), "new-layer", RW)
+        proc.add_choice_argument("output", "Out_put", "where the result goes", output_choice(), "new-layer", RW)
         return proc
 
 
