@@ -24,7 +24,9 @@ def check_kept(result, source, rgb):
     np.testing.assert_allclose(result.scale, source.scale)
     np.testing.assert_allclose(result.translate, source.translate)
     np.testing.assert_allclose(result.rotate, source.rotate)
+    np.testing.assert_allclose(result.shear, source.shear)
     np.testing.assert_allclose(result.affine.affine_matrix, source.affine.affine_matrix)
+    assert tuple(result.units) == tuple(source.units) and tuple(result.axis_labels) == tuple(source.axis_labels)
     assert result.metadata == source.metadata
     assert result.rgb == rgb
 
@@ -33,9 +35,11 @@ CASES = {
     "rgb-2d": dict(data=lambda: scene_u8(40, 48), kwargs={"metadata": {"patient": "p1"}}),
     "uint16-2d": dict(data=lambda: grey_u16(40, 36), kwargs={"scale": (0.5, 0.5), "metadata": {"bits": 12}}),
     "int16-3d": dict(data=lambda: ct_stack(5, 32, 28),
-                     kwargs={"scale": (2.5, 1, 1), "translate": (-10, 4.0, 7.5), "metadata": {"unit": "HU"}}),
+                     kwargs={"scale": (2.5, 1, 1), "translate": (-10, 4.0, 7.5), "metadata": {"unit": "HU"},
+                             "units": ("mm", "mm", "mm"), "axis_labels": ("z", "y", "x")}),
     "uint16-4d": dict(data=lambda: np.stack([grey_u16(24, 20, s) for s in range(6)]).reshape(2, 3, 24, 20),
-                      kwargs={"scale": (1, 2.5, 0.8, 0.8), "rotate": 10, "metadata": {"t": "4d"}}),
+                      kwargs={"scale": (1, 2.5, 0.8, 0.8), "rotate": 10, "shear": (0.1, 0, 0, 0, 0, 0),
+                              "affine": np.diag([1.0, 1.0, 2.0, 1.0, 1.0]), "metadata": {"t": "4d"}}),
 }
 
 
@@ -81,6 +85,20 @@ def test_style_reference_layer_strength_and_mask(viewer, wait_jobs):
     np.testing.assert_array_equal(result.data[labels == 0], data[labels == 0])  # outside the mask: untouched
     expected = stylize(data, model="udnie", reference=ref.data, strength=0.5, mask=labels > 0)
     assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
+
+
+def test_shapes_mask_on_a_stack(viewer, wait_jobs):
+    data = ct_stack(3, 32, 32)
+    layer = viewer.add_image(data, name="ct")
+    shapes = viewer.add_shapes([np.array([[4, 4], [4, 20], [20, 20], [20, 4]])], shape_type="polygon", name="roi")
+    widget = dock(viewer, "Style transfer")
+    widget.image.value, widget.mask.value = layer, shapes
+    run(widget, wait_jobs)
+    result = viewer.layers[-1].data
+    inside = np.zeros((32, 32), bool)
+    inside[4:21, 4:21] = True
+    np.testing.assert_array_equal(result[:, ~inside], data[:, ~inside])  # one 2-D mask for every slice
+    assert (result[:, 6:18, 6:18] != data[:, 6:18, 6:18]).any()
 
 
 def test_stack_along_a_chosen_axis(viewer, wait_jobs):
