@@ -53,15 +53,19 @@ def image(side: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
 
 
-def median_ms(fn, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+def interleaved_medians(calls: dict, repeats: int, warmup: int = 2) -> dict:
+    """Median ms per call, the calls taken in turn (rotating order) rather than one block each."""
+    for fn in calls.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            t0 = time.perf_counter()
+            calls[name]()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return {name: statistics.median(v) for name, v in times.items()}
 
 
 def percentile(values, q):
@@ -103,13 +107,14 @@ def main() -> int:
               f"{os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
               f"tritonserver ready in {ready_s:.1f} s\n")
         latency = {}
+        names = ["in-process", *transports]
         for side in args.sizes:
             x = image(side)
-            latency[("in-process", side)] = median_ms(lambda x=x: stylize(x, model=model), args.repeats)
-            for name, t in transports.items():
-                latency[(name, side)] = median_ms(lambda t=t, x=x: t.stylize(x, model=args.model), args.repeats)
-        names = ["in-process", *transports]
-        print(f"Latency, median of {args.repeats} calls (ms; ratio to in-process):\n")
+            calls = {"in-process": lambda x=x: stylize(x, model=model)}
+            calls.update({n: (lambda t=t, x=x: t.stylize(x, model=args.model)) for n, t in transports.items()})
+            latency.update({(n, side): v for n, v in interleaved_medians(calls, args.repeats).items()})
+        print(f"Latency, median of {args.repeats} calls, transports interleaved call by call so a busy "
+              "machine slows all alike (ms; ratio to in-process):\n")
         print("| transport | " + " | ".join(f"{s}x{s}" for s in args.sizes) + " |")
         print("|---|" + "---:|" * len(args.sizes))
         for name in names:
@@ -118,6 +123,17 @@ def main() -> int:
             print(f"| {name} | " + " | ".join(cells) + " |")
 
         # ---------------------------------------------------------------- load run
+        def warm(i):  # every client once per size, concurrently: the server's buffers reach their working size
+            t = TritonTransport(server.grpc_url, timeout=600)
+            for s in args.sizes:
+                t.stylize(image(s, i), model=args.model)
+            t.close()
+
+        warmers = [threading.Thread(target=warm, args=(i,)) for i in range(args.clients)]
+        for th in warmers:
+            th.start()
+        for th in warmers:
+            th.join()
         rss_start = rss_mib(server.process.pid)
         results = {s: [] for s in args.sizes}
         errors = {s: 0 for s in args.sizes}
@@ -158,7 +174,7 @@ def main() -> int:
             p50, p99 = percentile(results[s], 50), percentile(results[s], 99)
             print(f"| {s}x{s} | {len(results[s])} | {errors[s]} | {p50:.0f} | {p99:.0f} | {p99 / p50:.2f} |")
         growth = (rss_end - rss_start) / rss_start * 100
-        print(f"\nServer RSS (tritonserver + stubs): {rss_start:.0f} MiB after warm-up, {rss_end:.0f} MiB at the end "
+        print(f"\nServer RSS (tritonserver + stubs): {rss_start:.0f} MiB after a concurrent warm-up round, {rss_end:.0f} MiB at the end "
               f"({growth:+.1f} %)")
         for m in sorted(set(messages))[:5]:
             print(f"  error: {m}")

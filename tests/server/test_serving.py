@@ -192,3 +192,23 @@ def test_bad_request_in_a_dynamic_batch_fails_alone(triton_server):
         th.join(120)
     assert isinstance(results[3], InferenceServerException) and "NaN" in str(results[3])
     assert all(isinstance(results[i], np.ndarray) and results[i].shape == (1, 16, 16, 3) for i in results if i != 3)
+
+
+def test_cli_server_option_equals_in_process(triton_server, tmp_path):
+    from stylefuse.cli import main
+    from stylefuse.io import read_image, write_image
+
+    src = tmp_path / "in.png"
+    write_image(src, (_rgb(48, 64, 9) * 255).astype(np.uint8))
+    assert main(["-q", "stylize", str(src), "--strength", "0.7", "-o", str(tmp_path / "local.png")]) == 0
+    assert main(["-q", "stylize", str(src), "--strength", "0.7", "--server", triton_server.grpc_url,
+                 "-o", str(tmp_path / "served.png")]) == 0
+    assert_close(read_image(tmp_path / "served.png").array, read_image(tmp_path / "local.png").array)
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    write_image(a, (_rgb(40, 40, 10)[..., 0] * 255).astype(np.uint8))
+    write_image(b, (_rgb(40, 40, 11)[..., 1] * 255).astype(np.uint8))
+    assert main(["-q", "fuse", str(a), str(b), "-o", str(tmp_path / "f_local.png")]) == 0
+    assert main(["-q", "fuse", str(a), str(b), "--server", triton_server.http_url, "-o",
+                 str(tmp_path / "f_served.png")]) == 0
+    assert_close(read_image(tmp_path / "f_served.png").array, read_image(tmp_path / "f_local.png").array)
+    assert main(["-q", "stylize", str(src), "--server", "127.0.0.1:1", "-o", str(tmp_path / "x.png")]) == 2
