@@ -19,6 +19,9 @@ class InProcessBackend:
     # Stacks are cut into batches here, each call given the whole stack's value range.
     whole_stack = False
 
+    def check(self) -> None:
+        """Cheap check before a run starts (nothing to check in-process)."""
+
     def ping(self) -> str:
         from stylefuse.registry import list_models
 
@@ -69,6 +72,10 @@ class TritonBackend:
                                 f"(pip install 'stylefuse[serve]'): {exc}") from None
             self._client = TritonTransport(url=self.url, protocol=self.protocol, timeout=self.timeout)
         return self._client
+
+    def check(self) -> None:
+        """Before a run starts: an unreachable server is reported at once, not from the worker."""
+        self._transport().ping()
 
     def ping(self) -> str:
         self._transport().ping()

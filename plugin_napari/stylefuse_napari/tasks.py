@@ -79,6 +79,7 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     """Start styling `layer`; the result appears as a new layer named after it."""
     backend = backend or InProcessBackend()
     data = image_array(layer, "image")
+    backend.check()
     planes = _planes(viewer, layer, data, options.slicing)
     stack = planes.split(data)
     reference = image_array(options.reference, "style reference") if options.reference is not None else None
@@ -120,6 +121,7 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         hint = "" if planes_a.lead != planes_b.lead else "; tick 'resample' to resize b onto a"
         raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}")
     stack_a, stack_b = planes_a.split(data_a), planes_b.split(data_b)
+    backend.check()
     name = result_name([a.name, b.name], "fused")
     value_range = (_range(data_a, f"layer {a.name!r}"), _range(data_b, f"layer {b.name!r}"))
     if None in value_range:

@@ -177,3 +177,7 @@ def test_errors_are_notifications(viewer, wait_jobs, notifications):
     assert widget.backend.test_connection() is False
     assert widget.backend.status.value == "not reachable"
     assert any("cannot reach the server" in message for message in notifications)
+    widget.image.value = viewer.add_image(grey_u16(16, 16), name="img")
+    assert widget.start() is None  # a run against an unreachable server never starts
+    assert any("cannot reach the stylefuse server at 127.0.0.1:9" in m and "stylefuse serve" in m for m in notifications)
+    assert [lyr.name for lyr in viewer.layers] == ["labels", "img"]
