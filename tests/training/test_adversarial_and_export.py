@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 import torch
+
 from stylefuse.export import ExportError, check_parity, export_generator, script_generator
 from stylefuse.losses import discriminator_loss, generator_loss
 from stylefuse.models import build_discriminator, build_generator
