@@ -139,6 +139,17 @@ def _model_folder(args: dict) -> Path:
     raise RuntimeError(f"no model.pt in {base / version}")
 
 
+def _release_freed_memory():
+    """glibc keeps freed activation buffers (hundreds of MB for a 1 Mpx tile) in its arenas; give them back."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: libc.malloc_trim(0)
+
+
 class TritonPythonModel:
     """Triton python backend entry point (see each repository model's 1/model.py)."""
 
@@ -149,6 +160,7 @@ class TritonPythonModel:
         from stylefuse.registry import load_model_folder
 
         self.pb = pb_utils
+        self.trim = _release_freed_memory()
         config = json.loads(args["model_config"])
         params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
         threads = int(params.get("torch_threads", "0") or 0)
@@ -190,6 +202,7 @@ class TritonPythonModel:
             except Exception as exc:  # never let one request take the others down
                 responses.append(self._error(f"stylefuse: internal error: {type(exc).__name__}: {exc}",
                                              invalid=False))
+        self.trim()
         return responses
 
     def finalize(self):
