@@ -230,9 +230,10 @@ class TritonServer:
                     proc.kill()
                     proc.wait(10)
             code = proc.returncode
-            for pid in children:  # stubs orphaned by a killed server
+            for pid in children:  # stubs orphaned by a killed server (checked again: pids get reused)
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    if b"triton_python_backend_stub" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
             self.process = None
