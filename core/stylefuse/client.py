@@ -376,29 +376,10 @@ class TritonTransport:
 
     @staticmethod
     def _masks(mask, layout) -> np.ndarray | None:
-        """The mask as float32 [1 or Z] x H x W in [0, 1], checked like stylefuse.pipeline does."""
-        if mask is None:
-            return None
-        mask = np.asarray(mask)
-        plane = (layout.height, layout.width)
-        if mask.shape == plane:
-            mask = mask[None]
-        elif layout.is_stack and mask.shape == (*layout.lead, *plane):
-            mask = mask.reshape(layout.slices, *plane)
-        else:
-            expected = f"{plane}" + (f" or {(*layout.lead, *plane)}" if layout.is_stack else "")
-            raise UserError(f"mask has shape {mask.shape}; expected {expected} to match the image {layout.describe()}")
-        if mask.dtype == np.bool_:
-            return mask.astype(np.float32)
-        if mask.dtype == np.uint8:
-            return mask.astype(np.float32) / np.float32(255.0)
-        if mask.dtype.kind == "f":
-            if mask.size and not (np.isfinite(mask.min()) and np.isfinite(mask.max())):
-                raise UserError("mask contains NaN or infinite values")
-            if mask.size and (mask.min() < 0 or mask.max() > 1):
-                raise UserError(f"float mask must lie in [0, 1], got [{mask.min()}, {mask.max()}]")
-            return mask.astype(np.float32)
-        raise UserError(f"mask has dtype {mask.dtype}; use bool, uint8 (0-255) or float in [0, 1]")
+        """The mask as float32 [1 or Z] x H x W in [0, 1], checked exactly as stylefuse.pipeline does."""
+        from .pipeline.weights import mask_as_float
+
+        return mask_as_float(mask, layout)
 
     def fuse(self, a, b, model: str | None = None, resample: bool = False, is_stack: bool | None = None,
              batch_size: int = 8, progress=None, cancel=None) -> np.ndarray:

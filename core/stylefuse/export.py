@@ -6,7 +6,6 @@ leaves a half-written model behind.
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 
 from . import __version__
+from .folders import swap_into_place
 from .models import count_parameters, gflop_per_megapixel
 from .models.generator import SPATIAL_MULTIPLE, receptive_radius
 from .registry import CARD_FILE, MODEL_FILE
@@ -92,13 +92,7 @@ def export_generator(generator: nn.Module, out_dir: Path, name: str | None = Non
             torch.jit.save(scripted, str(tmp / MODEL_FILE))
         card["sha256"] = hashlib.sha256((tmp / MODEL_FILE).read_bytes()).hexdigest()
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -113,9 +107,7 @@ def copy_model_folder(src: Path, out_dir: Path) -> Path:
     try:
         for fname in (MODEL_FILE, CARD_FILE):
             shutil.copy2(Path(src) / fname, tmp / fname)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -11,13 +11,13 @@ and the pipeline model reaches it through BLS (its `generator_model` parameter).
 """
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
 from stylefuse.errors import UserError
+from stylefuse.folders import swap_into_place
 from stylefuse.registry import CARD_FILE, MODEL_FILE, find_model, list_models
 
 from .bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
@@ -171,14 +171,7 @@ def _write_model(root: Path, name: str, files: dict[str, bytes | Path], config: 
                 shutil.copy2(content, tmp / VERSION / fname)
             else:
                 (tmp / VERSION / fname).write_bytes(content)
-        target = root / name
-        if target.exists():
-            old = root / f".{name}.old-{os.getpid()}"
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        swap_into_place(tmp, root / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

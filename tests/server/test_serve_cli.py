@@ -68,7 +68,9 @@ def test_serve_heals_a_killed_stub_and_stops_cleanly(triton_repo, server_ports):
         server_pid = next(p for p in _stub_parents(proc.pid))
         stubs = _stub_pids(server_pid, "udnie")
         assert stubs, "no python backend stub found for udnie"
-        shm_before = {n for n in os.listdir("/dev/shm") if n.startswith("triton_python_backend_shm_region")}
+        # Only this server's regions: other servers (another test run) may be up at the same time.
+        shm_before = _mapped_regions([server_pid, *stubs])
+        assert shm_before, "the server maps no python-backend shared-memory region"
         for pid in stubs:
             os.kill(pid, signal.SIGKILL)
         out.wait("reloaded", 120)
@@ -84,6 +86,20 @@ def test_serve_heals_a_killed_stub_and_stops_cleanly(triton_repo, server_ports):
     assert "stopping tritonserver" in "\n".join(out.lines)
     left = {n for n in os.listdir("/dev/shm") if n.startswith("triton_python_backend_shm_region")}
     assert not (shm_before & left), "serve left its shared-memory regions behind"
+
+
+def _mapped_regions(pids) -> set[str]:
+    """Names of the python-backend shared-memory regions the processes `pids` have mapped."""
+    names = set()
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        for line in maps.splitlines():
+            if "/dev/shm/triton_python_backend_shm_region" in line:
+                names.add(line.rsplit("/", 1)[-1].split()[0])
+    return names
 
 
 def _stub_parents(cli_pid: int):

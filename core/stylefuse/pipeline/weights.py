@@ -27,10 +27,8 @@ def check_strength(strength) -> float:
     return value
 
 
-def read_mask(mask, layout: Layout) -> MaskBands | None:
-    """Validate `mask` against the image; return `bands(z, rows) -> float32 N|1 x h x W x 1` in [0, 1]."""
-    if mask is None:
-        return None
+def checked_mask(mask, layout: Layout) -> tuple[np.ndarray, float]:
+    """Validate `mask` against the image: (mask as [1 or Z] x H x W in its own dtype, its full-scale value)."""
     mask = np.asarray(mask)
     plane = (layout.height, layout.width)
     if mask.shape == plane:
@@ -41,17 +39,31 @@ def read_mask(mask, layout: Layout) -> MaskBands | None:
         expected = f"{plane}" + (f" or {(*layout.lead, *plane)}" if layout.is_stack else "")
         raise UserError(f"mask has shape {mask.shape}; expected {expected} to match the image {layout.describe()}")
     if mask.dtype == np.bool_:
-        scale = 1.0
-    elif mask.dtype == np.uint8:
-        scale = 255.0
-    elif mask.dtype.kind == "f":
+        return mask, 1.0
+    if mask.dtype == np.uint8:
+        return mask, 255.0
+    if mask.dtype.kind == "f":
         if mask.size and not (np.isfinite(mask.min()) and np.isfinite(mask.max())):
             raise UserError("mask contains NaN or infinite values")
         if mask.size and (mask.min() < 0 or mask.max() > 1):
             raise UserError(f"float mask must lie in [0, 1], got [{mask.min()}, {mask.max()}]")
-        scale = 1.0
-    else:
-        raise UserError(f"mask has dtype {mask.dtype}; use bool, uint8 (0-255) or float in [0, 1]")
+        return mask, 1.0
+    raise UserError(f"mask has dtype {mask.dtype}; use bool, uint8 (0-255) or float in [0, 1]")
+
+
+def mask_as_float(mask, layout: Layout) -> np.ndarray | None:
+    """The mask as float32 [1 or Z] x H x W in [0, 1] (what a remote pipeline is sent), or None."""
+    if mask is None:
+        return None
+    mask, scale = checked_mask(mask, layout)
+    return mask.astype(np.float32) / np.float32(scale)
+
+
+def read_mask(mask, layout: Layout) -> MaskBands | None:
+    """Validate `mask` against the image; return `bands(z, rows) -> float32 N|1 x h x W x 1` in [0, 1]."""
+    if mask is None:
+        return None
+    mask, scale = checked_mask(mask, layout)
     per_slice = mask.shape[0] > 1
 
     def bands(z: slice, rows: slice) -> np.ndarray:
