@@ -111,16 +111,28 @@ class TritonTransport:
             raise UserError(f"the Triton client is not installed ({exc}); install it with: "
                             "pip install 'stylefuse[serve]'") from None
         self._tc, self._exc = tc, InferenceServerException
-        if self.protocol == "grpc":
-            self._client = tc.InferenceServerClient(self.address)
-        else:
-            self._client = tc.InferenceServerClient(self.address, connection_timeout=self.timeout,
-                                                    network_timeout=self.timeout, concurrency=4)
-        self._models: list[dict] | None = None
         self._local = threading.local()
+        self._clients: list = []
+        self._models: list[dict] | None = None
         self._pools: list[_ShmPool] = []
         self._lock = threading.Lock()
         weakref.finalize(self, TritonTransport._close_pools, self._pools)
+
+    @property
+    def _client(self):
+        """One Triton client per thread: the HTTP client runs on gevent, whose connections belong to the
+        thread that made them (napari calls from worker threads: "Cannot switch to a different thread")."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            if self.protocol == "grpc":
+                client = self._tc.InferenceServerClient(self.address)
+            else:
+                client = self._tc.InferenceServerClient(self.address, connection_timeout=self.timeout,
+                                                        network_timeout=self.timeout, concurrency=4)
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
 
     # ------------------------------------------------------------------ lifecycle
     @staticmethod
@@ -135,10 +147,14 @@ class TritonTransport:
     def close(self) -> None:
         """Free this transport's shared-memory regions and connections."""
         self._close_pools(self._pools)
-        try:
-            self._client.close()
-        except Exception:
-            pass
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            try:
+                client.close()
+            except Exception:  # a gevent client closed from another thread may refuse; it is dropped anyway
+                pass
+        self._local = threading.local()
 
     def __enter__(self) -> TritonTransport:
         return self

@@ -152,12 +152,16 @@ def load_model_folder(folder: Path, name: str | None = None) -> LoadedModel:
     card = read_card(folder)
     path = folder / MODEL_FILE
     try:
-        with warnings.catch_warnings():
+        # Loaded outside inference mode: a model first loaded inside a pipeline call (inference mode)
+        # would otherwise hold inference tensors that fail in any later call outside it.
+        with warnings.catch_warnings(), torch.inference_mode(False):
             warnings.simplefilter("ignore", DeprecationWarning)
             module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:  # torch raises RuntimeError/ValueError/zip errors for corrupt files
         raise UserError(f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}") from None
     module.eval()
+    for param in module.parameters():  # inference only: no autograd graph, whatever the caller's grad mode
+        param.requires_grad_(False)
     return LoadedModel(name or folder.name, card, module, folder)
 
 
