@@ -127,3 +127,16 @@ class RunBar(Container):
     def ended(self, outcome: str) -> None:
         self.run.enabled, self.cancel.enabled = True, False
         self.status.value = outcome
+
+
+def refresh_model_choices(widget, task: str) -> None:
+    """Refill `widget.model` with the backend's models for `task`, keeping the current choice if it is
+    still offered (asks a Triton server only when the backend changes or is tested)."""
+    models = guarded(lambda: widget.backend.backend().models(task))
+    if models is None:
+        return
+    previous = widget.model.value
+    widget._models = list(models)
+    widget.model.reset_choices()
+    if previous in widget._models:
+        widget.model.value = previous

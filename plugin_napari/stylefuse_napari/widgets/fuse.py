@@ -4,7 +4,15 @@ import napari
 from magicgui.widgets import CheckBox, ComboBox, Container, Label
 from napari.layers import Image
 
-from .common import BackendBox, RunBar, SlicingBox, follow_layers, guarded, layer_choices
+from .common import (
+    BackendBox,
+    RunBar,
+    SlicingBox,
+    follow_layers,
+    guarded,
+    layer_choices,
+    refresh_model_choices,
+)
 
 
 class FuseWidget(Container):
@@ -40,14 +48,7 @@ class FuseWidget(Container):
             self.a.value, self.b.value = images[0], images[1]
 
     def refresh_models(self) -> None:
-        models = guarded(lambda: self.backend.backend().models("fuse"))
-        if models is None:
-            return
-        previous = self.model.value
-        self._models = list(models)
-        self.model.reset_choices()
-        if previous in self._models:
-            self.model.value = previous
+        refresh_model_choices(self, "fuse")
 
     def show_metrics(self, metrics: dict[str, float]) -> None:
         self.metrics_values = dict(metrics)

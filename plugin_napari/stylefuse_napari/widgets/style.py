@@ -5,7 +5,15 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSlider, Label
 from napari.layers import Image, Labels, Shapes
 
 from ..events import events
-from .common import BackendBox, RunBar, SlicingBox, follow_layers, guarded, layer_choices
+from .common import (
+    BackendBox,
+    RunBar,
+    SlicingBox,
+    follow_layers,
+    guarded,
+    layer_choices,
+    refresh_model_choices,
+)
 
 
 class StyleWidget(Container):
@@ -33,15 +41,7 @@ class StyleWidget(Container):
         self.refresh_models()
 
     def refresh_models(self) -> None:
-        """Ask the backend for its style models (a Triton server only on backend change or test)."""
-        models = guarded(lambda: self.backend.backend().models("style"))
-        if models is None:
-            return
-        previous = self.model.value
-        self._models = list(models)
-        self.model.reset_choices()
-        if previous in self._models:
-            self.model.value = previous
+        refresh_model_choices(self, "style")
 
     def start(self):
         """Start a run from the widget's settings; returns the Job (None if it could not start)."""
