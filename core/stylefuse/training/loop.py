@@ -260,4 +260,9 @@ def _describe(cfg: TrainConfig) -> str:
     if cfg.task == "style":
         kind = "single-style" if len(cfg.style) == 1 else "arbitrary-style"
         return f"{kind} model trained on {', '.join(Path(s).name for s in cfg.style)}"
-    return "fusion model trained on " + ", ".join(cfg.pairs)
+    pairs = []
+    for spec in cfg.pairs:
+        a, b = (Path(part) for part in spec.split(":"))
+        pairs.append(f"{a.parent.name}/{a.name}+{b.name}" if a.parent == b.parent else f"{a}+{b}")
+    split = "" if cfg.split == "all" else f" ({cfg.split} of each)"
+    return "fusion model trained on " + ", ".join(pairs) + split
