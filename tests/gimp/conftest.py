@@ -1,17 +1,7 @@
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 from gimprun import GimpSession, gimp_root, skip_reason
-
-# The real tritonserver fixtures of the server tier (tests/server/conftest.py), shared rather than copied.
-_spec = importlib.util.spec_from_file_location("stylefuse_server_fixtures",
-                                               Path(__file__).resolve().parents[1] / "server" / "conftest.py")
-_server_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_server_fixtures)
-triton_repo = _server_fixtures.triton_repo
-triton_server = _server_fixtures.triton_server
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,6 @@
 """The widgets with the Triton backend against a real tritonserver: the in-process result within one
 level (1e-5 for float). The server is the one `stylefuse serve` runs (nvidia-pytriton's binary)."""
 
-import socket
-
 import numpy as np
 import pytest
 from conftest import ct_stack, grey_u16, scene_u8
@@ -10,36 +8,12 @@ from test_style import dock, run
 
 from stylefuse.pipeline import fuse, stylize
 
-READY_TIMEOUT_S = 240
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
 
 @pytest.fixture(scope="module")
-def triton(tmp_path_factory, torch_threads):
-    pytest.importorskip("tritonclient.grpc", reason="install the serve extra: pip install 'stylefuse[serve]'")
+def triton(triton_server):
+    """The session's real tritonserver (tests/conftest.py); the client module must be importable too."""
     pytest.importorskip("stylefuse.client")
-    from stylefuse_triton.launcher import TritonServer
-    from stylefuse_triton.repository import write_repository
-
-    repo = tmp_path_factory.mktemp("triton-repo")
-    write_repository(repo, torch_threads=2)
-    http, grpc, metrics = _free_ports(3)
-    server = TritonServer(repo, http_port=http, grpc_port=grpc, metrics_port=metrics)
-    server.start(READY_TIMEOUT_S)
-    try:
-        yield server
-    finally:
-        server.cleanup()
+    return triton_server
 
 
 def use_triton(widget, server, protocol="grpc"):
