@@ -142,7 +142,8 @@ def build_parser() -> CliParser:
                                    "Ctrl-C or SIGTERM stops it cleanly.")
     p.add_argument("--repo", metavar="DIR", help="a repository written by `stylefuse export --triton-repo`")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 for all)")
+                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 for all "
+                        "interfaces, with a warning: the server has no authentication)")
     p.add_argument("--http-port", type=_positive_int, default=8000, metavar="PORT")
     p.add_argument("--grpc-port", type=_positive_int, default=8001, metavar="PORT")
     p.add_argument("--metrics-port", type=_positive_int, default=8002, metavar="PORT")

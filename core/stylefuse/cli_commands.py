@@ -56,8 +56,16 @@ def _style_model_name(args, style_path: str | None) -> str:
     return args.model or default_model_name("style")
 
 
+def _check_values(data, what: str) -> None:
+    """NaN/Inf and dtype refused now, naming the file, before any model is loaded (the pipeline's own rule)."""
+    from .pipeline import value_range_of
+
+    value_range_of(data.array, None, what)
+
+
 def cmd_stylize(args, extra) -> int:
     src = read_input(args.input, "input")
+    _check_values(src, f"input {args.input}")
     style_path = _style_image_path(args)
     check_output(args.output, [args.input, style_path, args.mask])
     check_writable(args.output, src)
@@ -66,6 +74,8 @@ def cmd_stylize(args, extra) -> int:
         raise UserError(f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {args.input} is "
                         f"{shape_text(spatial_shape(src)[-2:])}; the mask must have the input's height and width")
     reference = read_input(style_path, "style image") if style_path else None
+    if reference is not None:
+        _check_values(reference, f"style image {style_path}")
 
     if getattr(args, "server", None):
         return _stylize_on_server(args, src, reference, mask, style_path)
@@ -90,6 +100,8 @@ def cmd_stylize(args, extra) -> int:
 def cmd_fuse(args, extra) -> int:
     a = read_input(args.a, "input A")
     b = read_input(args.b, "input B")
+    _check_values(a, f"input A {args.a}")
+    _check_values(b, f"input B {args.b}")
     check_output(args.output, [args.a, args.b])
     check_writable(args.output, a)
     if spatial_shape(a) != spatial_shape(b) and not args.resample:
@@ -319,6 +331,8 @@ def cmd_export(args, extra) -> int:
     out = Path(args.output)
     if not out.parent.is_dir():
         raise UserError(f"output folder {out.parent} does not exist (create it first)")
+    if not os.access(out.parent, os.W_OK):
+        raise UserError(f"output folder {out.parent} is not writable (permission denied or a read-only file system)")
     model_files = {"model.pt", "card.json"}  # stylefuse.registry.MODEL_FILE, CARD_FILE
     if out.exists():
         if not out.is_dir():
@@ -335,7 +349,11 @@ def cmd_export(args, extra) -> int:
     src, dst = entry.folder.resolve(), out.resolve()
     if dst == src or src in dst.parents or dst in src.parents:
         raise UserError(f"output {out} overlaps the model's own folder {entry.folder}; choose another folder")
-    copy_model_folder(entry.folder, out)
+    try:  # written aside and renamed into place: a failure leaves no half-written model folder
+        copy_model_folder(entry.folder, out)
+    except OSError as exc:
+        raise UserError(f"cannot write the model folder {out}: {exc.strerror or exc}; nothing was written "
+                        "(free some space or choose another folder)") from None
     print(f"{out}  ({MODEL_FILE} + {CARD_FILE} of {entry.origin} model {entry.name!r})")
     return 0
 

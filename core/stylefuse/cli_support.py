@@ -48,10 +48,12 @@ def check_input(path: str, what: str) -> Path:
 
 
 def read_input(path: str, what: str):
-    """`stylefuse.io.read_image` (a folder is read as one DICOM series); returns ImageData."""
+    """`stylefuse.io.read_image` (a folder is read as one DICOM series) within the pixel limit
+    (`stylefuse.limits`, checked from the header before decoding); returns ImageData."""
     from .io import read_image
+    from .limits import max_pixels
 
-    return read_image(check_input(path, what))
+    return read_image(check_input(path, what), max_pixels=max_pixels())
 
 
 def check_output(path: str, inputs: Sequence[str | None]) -> str:

@@ -25,6 +25,7 @@ import weakref
 import numpy as np
 
 from .errors import UserError
+from .limits import check_pixel_count
 from .pipeline.layout import as_slices, parse_layout
 from .pipeline.ranges import check_dtype, to_unit, value_range_of
 from .pipeline.runner import Cancelled, check_batch_size
@@ -167,10 +168,21 @@ class TritonTransport:
         return UserError(f"cannot reach the stylefuse server at {self.url} ({self.protocol}): {detail}; "
                          "start one with `stylefuse serve`")
 
+    def _timed_out(self) -> UserError:
+        return UserError(f"the stylefuse server at {self.url} did not answer within {self.timeout:g} s "
+                         "(busy or hung?); try again, send a smaller image, or allow a longer timeout")
+
+    def _timeout_kwargs(self) -> dict:
+        """gRPC calls take a per-call deadline (without one, a hung server blocks for ever); the HTTP
+        client has its connection and network timeouts from construction."""
+        return {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
+
     def _call(self, fn, model: str | None = None):
         for attempt in range(RETRIES + 1):
             try:
                 return fn()
+            except TimeoutError:  # HTTP client: no answer within the network timeout; never resent
+                raise self._timed_out() from None
             except self._exc as exc:
                 status, message = str(exc.status() or ""), str(exc.message() or exc)
                 transient = "UNAVAILABLE" in status or any(
@@ -192,15 +204,17 @@ class TritonTransport:
             names = ", ".join(m["name"] for m in (self._models or [])) or "see `stylefuse models --server`"
             return UserError(f"model {model!r} is not served by {self.url}; available: {names}")
         if "DEADLINE_EXCEEDED" in status or "Deadline" in message or "timed out" in message:
-            return UserError(f"the stylefuse server at {self.url} did not answer within {self.timeout:g} s")
+            return self._timed_out()
         text = message.split("stylefuse: ", 1)[-1] if "stylefuse: " in message else message
         return UserError(f"server {self.url}: {text}")
 
     # ------------------------------------------------------------------ queries
     def ping(self) -> None:
         try:
-            live = self._client.is_server_live()
-            ready = live and self._client.is_server_ready()
+            live = self._client.is_server_live(**self._timeout_kwargs())
+            ready = live and self._client.is_server_ready(**self._timeout_kwargs())
+        except TimeoutError:
+            raise self._unreachable(f"no answer within {self.timeout:g} s") from None
         except Exception as exc:
             raise self._unreachable(exc) from None
         if not ready:
@@ -211,14 +225,16 @@ class TritonTransport:
         grpc = self.protocol == "grpc"
 
         def query():
-            index = self._client.get_model_repository_index(**({"as_json": True} if grpc else {}))
+            index = self._client.get_model_repository_index(**({"as_json": True} if grpc else {}),
+                                                            **self._timeout_kwargs())
             entries = index.get("models", []) if isinstance(index, dict) else index
             models = []
             for entry in entries:
                 if entry.get("state") != "READY":  # listed in the repository but not loaded
                     continue
                 try:
-                    config = self._client.get_model_config(entry["name"], **({"as_json": True} if grpc else {}))
+                    config = self._client.get_model_config(entry["name"], **({"as_json": True} if grpc else {}),
+                                                           **self._timeout_kwargs())
                 except self._exc:  # unloaded meanwhile
                     continue
                 config = config.get("config", config)
@@ -294,7 +310,7 @@ class TritonTransport:
         if use_shm:
             out_region, out_handle, _ = pool.region("OUTPUT", nbytes)
             requested.set_shared_memory(out_region, nbytes)
-        kwargs = {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
+        kwargs = self._timeout_kwargs()
         result = self._call(lambda: self._client.infer(model, infer_inputs, outputs=[requested], **kwargs), model)
         if use_shm:
             reply = result.get_output(output)
@@ -351,6 +367,7 @@ class TritonTransport:
         image = np.asarray(image)
         check_dtype(image, "image")
         layout = parse_layout(image.shape, is_stack, "image")
+        check_pixel_count((layout.slices, layout.height, layout.width), "image")
         strength = check_strength(strength)
         batch_size = check_batch_size(batch_size)
         masks = self._masks(mask, layout)
@@ -406,6 +423,8 @@ class TritonTransport:
         check_dtype(a, "a")
         check_dtype(b, "b")
         la, lb = parse_layout(a.shape, is_stack, "a"), parse_layout(b.shape, is_stack, "b")
+        check_pixel_count((la.slices, la.height, la.width), "a")
+        check_pixel_count((lb.slices, lb.height, lb.width), "b")
         batch_size = check_batch_size(batch_size)
         same_plane = (la.height, la.width) == (lb.height, lb.width)
         if la.lead != lb.lead or (not same_plane and not resample):

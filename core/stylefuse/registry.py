@@ -4,7 +4,8 @@ A model is a folder holding `model.pt` (TorchScript generator) and `card.json` (
 Search path: the package's shipped models first, then the user model directory
 (`$STYLEFUSE_MODELS`, default `$XDG_DATA_HOME/stylefuse/models` or `~/.local/share/stylefuse/models`),
 where trained models land. TorchScript is only ever loaded from those two places (or a Triton model
-repository, through `load_model_folder` with that root): a model name is never a path.
+repository, through `load_model_folder` with that root; `check_model_location` refuses anything else):
+a model name is never a path.
 """
 
 import json
@@ -147,8 +148,30 @@ class LoadedModel:
         return self.task == "fuse" or not self.card.get("has_default_style", False)
 
 
-def load_model_folder(folder: Path, name: str | None = None) -> LoadedModel:
+def _inside(path: Path, root: Path) -> bool:
+    # Lexical, after normalising `..` away: a symlink the user put in their own model folder is theirs.
+    path, root = Path(os.path.normpath(os.path.abspath(path))), Path(os.path.normpath(os.path.abspath(root)))
+    return path == root or root in path.parents
+
+
+def check_model_location(folder: Path, repository: Path | None = None) -> None:
+    """Refuse TorchScript outside the shipped models, the user model folder and `repository` (a Triton
+    model repository): loading TorchScript runs its code, so it only comes from places meant for models."""
+    roots = [*model_search_path(), *([Path(repository)] if repository is not None else [])]
+    if not any(_inside(folder, root) for root in roots):
+        places = ", ".join(str(r) for r in roots)
+        raise UserError(f"refusing to load a model from {folder}: models are loaded only from {places} "
+                        "(copy it into your model folder, $STYLEFUSE_MODELS, to use it)")
+
+
+# What the pipeline calls on a model's TorchScript module, per task.
+_REQUIRED_METHODS = {"style": ("forward_code", "encode_style"), "fuse": ("forward",)}
+
+
+def load_model_folder(folder: Path, name: str | None = None, repository: Path | None = None) -> LoadedModel:
+    """Load the model folder `folder` (inside the search path, or inside `repository`)."""
     folder = Path(folder)
+    check_model_location(folder, repository)
     card = read_card(folder)
     path = folder / MODEL_FILE
     try:
@@ -159,6 +182,10 @@ def load_model_folder(folder: Path, name: str | None = None) -> LoadedModel:
             module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:  # torch raises RuntimeError/ValueError/zip errors for corrupt files
         raise UserError(f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}") from None
+    missing = [m for m in _REQUIRED_METHODS[card["task"]] if not hasattr(module, m)]
+    if missing:
+        raise UserError(f"model file {path} is not a stylefuse {card['task']} generator "
+                        f"(no {', '.join(missing)}); re-export it with `stylefuse train`/stylefuse.export")
     module.eval()
     for param in module.parameters():  # inference only: no autograd graph, whatever the caller's grad mode
         param.requires_grad_(False)

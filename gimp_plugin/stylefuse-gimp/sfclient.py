@@ -10,11 +10,15 @@ header, whose length travels in `Inference-Header-Content-Length`).
 
 Pixels are passed as bytes in HWC order with the image's own sample type (UINT8, UINT16, INT16,
 FP32); the server keeps the dtype and value range, so the result is the same kind of bytes.
+
+Pixels go to the configured URL and nowhere else: no proxy from the environment (http_proxy would
+otherwise receive every image) and no redirects are followed (a 3xx answer is an error).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import sys
@@ -25,6 +29,9 @@ from dataclasses import dataclass, field
 DEFAULT_URL = "http://127.0.0.1:8000"
 START_HINT = "start it with `stylefuse serve` (pip install stylefuse[serve]) and try again"
 HEADER_LENGTH = "Inference-Header-Content-Length"
+
+# Model names as stylefuse writes them (stylefuse.registry): never paths.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 # sample type -> (KServe datatype, bytes per sample)
 DATATYPES = {"UINT8": 1, "UINT16": 2, "INT16": 2, "FP32": 4, "BOOL": 1}
@@ -87,6 +94,24 @@ class ModelInfo:
     has_default_style: bool = False
     state: str = ""
     parameters: dict = field(default_factory=dict)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: the request (and its pixels) is for the configured server only."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx code
+
+
+# No ProxyHandler from the environment, no redirects: requests go to the configured URL only.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+def check_model_name(name: str) -> str:
+    """`name` if it is a plain model name (letters, digits, '.', '_', '-'), else a ClientError."""
+    if not isinstance(name, str) or not _MODEL_NAME.match(name) or ".." in name:
+        raise ClientError(f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)")
+    return name
 
 
 def _native_to_le(data: bytes, datatype: str) -> bytes:
@@ -160,9 +185,13 @@ class Client:
                  timeout: float | None = None):
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
+            with _OPENER.open(req, timeout=timeout or self.timeout) as resp:
                 return resp.status, dict(resp.headers.items()), resp.read()
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                where = exc.headers.get("Location", "elsewhere") if exc.headers else "elsewhere"
+                raise ServerError(f"the server at {self.url} redirects to {where}; images are sent only to the "
+                                  "configured URL, so set the server URL to the real server") from None
             data = exc.read()
             message = data.decode(errors="replace").strip()
             try:
@@ -200,6 +229,7 @@ class Client:
         return sorted(str(m["name"]) for m in index or [] if m.get("state", "READY") == "READY")
 
     def model_info(self, name: str) -> ModelInfo:
+        check_model_name(name)
         config = self._json("GET", f"/v2/models/{_quote(name)}/config") or {}
         params = {k: (v.get("string_value", "") if isinstance(v, dict) else str(v))
                   for k, v in (config.get("parameters") or {}).items()}
@@ -213,11 +243,12 @@ class Client:
 
     def models(self, task: str | None = None) -> list[ModelInfo]:
         """The ready stylefuse models (those with a `task` parameter), optionally of one task."""
-        infos = [self.model_info(n) for n in self.model_names()]
+        infos = [self.model_info(n) for n in self.model_names() if _MODEL_NAME.match(n) and ".." not in n]
         return [m for m in infos if m.task and (task is None or m.task == task)]
 
     # -- inference -----------------------------------------------------------------------------
     def infer(self, model: str, inputs: list[Tensor], outputs: list[str]) -> dict[str, Tensor]:
+        check_model_name(model)
         body, head_len = encode_request(inputs, outputs)
         headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(head_len)}
         _, resp_headers, data = self._request("POST", f"/v2/models/{_quote(model)}/infer", body, headers)

@@ -106,6 +106,13 @@ def run_remote(client, model, source, **kwargs):
 
 def pick_model(client, requested, task, need_default_style=False):
     if requested:
+        sfclient.check_model_name(requested)
+        served = {m.name: m for m in client.models()}
+        if requested not in served:
+            names = ", ".join(sorted(m for m, info in served.items() if info.task == task)) or "none"
+            raise PluginError(f"model {requested!r} is not served by {client.url}; {task} models there: {names}")
+        if served[requested].task != task:
+            raise PluginError(f"model {requested!r} is a {served[requested].task} model, not a {task} model")
         return requested
     models = client.models(task)
     if need_default_style:

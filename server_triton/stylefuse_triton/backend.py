@@ -167,7 +167,9 @@ class TritonPythonModel:
         if threads > 0:
             torch.set_num_threads(threads)
         folder = _model_folder(args)
-        self.model = load_model_folder(folder, params.get("stylefuse_model") or args["model_name"])
+        # The model's own folder in the repository Triton serves from: TorchScript is loaded from there only.
+        self.model = load_model_folder(folder, params.get("stylefuse_model") or args["model_name"],
+                                       repository=Path(args["model_repository"]))
         generator = params.get("generator_model")
         if generator:  # GPU profile: the generator is its own pytorch_libtorch model, reached by BLS
             from .bls import bls_model

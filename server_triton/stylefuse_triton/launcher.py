@@ -116,6 +116,28 @@ def _mapped_shm(pids: list[int]) -> set[str]:
     return names
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, ports: tuple[int, ...]) -> str | None:
+    """The warning `stylefuse serve` prints when it listens beyond this machine (None on loopback)."""
+    if is_loopback(host):
+        return None
+    where = "every network interface" if host in ("0.0.0.0", "::", "") else host
+    return (f"stylefuse serve: warning: listening on {where} (ports {', '.join(map(str, ports))}): anyone who "
+            "can reach this machine can send images and get the results, without authentication; "
+            "leave out --host (127.0.0.1, this machine only) unless that is what you want")
+
+
 def probe_inputs(task: str, has_default_style: bool) -> list[dict]:
     """A tiny real request (KServe v2 JSON): 8 x 8 RGB, plus a reference where the model needs one."""
     inputs = [{"name": "SOURCE_UINT8", "shape": [1, 8, 8, 3], "datatype": "UINT8",
@@ -299,6 +321,9 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
     """`stylefuse serve`: export the models if no repository is given, run the server until Ctrl-C/SIGTERM."""
     from .repository import write_repository
 
+    warning = exposure_warning(host, (http_port, grpc_port, metrics_port))
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     own_repo = None
     if repo is None:
         own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))

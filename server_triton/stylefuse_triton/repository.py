@@ -188,10 +188,19 @@ def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise UserError(f"Triton repository {root} exists and is not a folder")
-    root.mkdir(parents=True, exist_ok=True)
     entries = [find_model(m) for m in models] if models else list_models()
     if not entries:
         raise UserError("no models to export; train one with `stylefuse train`")
+    try:
+        return _write_models(root, entries, profile, fp16, instances, torch_threads)
+    except OSError as exc:  # a full disk, a read-only folder: each model folder is written aside, so
+        # the repository holds only complete models (old or new), never a half-written one
+        raise UserError(f"cannot write the Triton repository {root}: {exc.strerror or exc}; models already "
+                        "there are unchanged (free some space or choose another folder)") from None
+
+
+def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int, torch_threads: int) -> list[str]:
+    root.mkdir(parents=True, exist_ok=True)
     written = []
     for entry in entries:
         files = {MODEL_FILE: entry.folder / MODEL_FILE, CARD_FILE: entry.folder / CARD_FILE,

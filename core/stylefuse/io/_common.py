@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-
-DEFAULT_MAX_PIXELS = 2**28
+from ..limits import DEFAULT_MAX_PIXELS  # noqa: F401  (one limit for files and the pipeline)
 
 MEDICAL_EXTRA_HINT = "pip install 'stylefuse[medical]'"
 
@@ -77,7 +76,8 @@ def check_pixels(path: Path, shape: tuple[int, ...], max_pixels: int | None, wha
         raise ImageFileError(
             path,
             f"image too large: {dims} = {count:,} {what}, more than the limit of {max_pixels:,} "
-            "(a decompression bomb or a huge image; raise max_pixels if the file is trusted)",
+            "(a decompression bomb or a huge image; if the file is trusted, raise the limit: "
+            "$STYLEFUSE_MAX_PIXELS, or max_pixels of stylefuse.io.read_image)",
         )
 
 

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..registry import LoadedModel
 from .color import chroma, fuse_chroma, to_channels, ycbcr_to_rgb
 from .inputs import Planes, read_input
-from .loading import model_device, resolve_model
+from .loading import model_call, model_device, resolve_model
 from .ranges import from_unit
 from .resample import resample_region
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
@@ -117,6 +117,7 @@ def fuse(
         out_view[z, rows, :, :colour] = from_unit(result, pa.rng, pa.dtype)
         out_view[z, rows, :, colour:] = pa.alpha(z, rows)
 
-    run_tiled(pa.layout.slices, pa.layout.height, pa.layout.width, loaded.channels, prepare, loaded.module,
+    run_tiled(pa.layout.slices, pa.layout.height, pa.layout.width, loaded.channels, prepare,
+              model_call(loaded, loaded.module),
               finish, batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
     return out

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
+from ..limits import check_pixel_count
 from .layout import Layout, as_slices, parse_layout
 from .ranges import ValueRange, check_dtype, to_unit, value_range_of
 
@@ -43,6 +44,7 @@ def read_input(array, is_stack: bool | None = None, value_range=None, what: str 
     array = np.asarray(array)
     check_dtype(array, what)
     layout = parse_layout(array.shape, is_stack, what)
+    check_pixel_count((layout.slices, layout.height, layout.width), what)
     view = as_slices(array, layout)
     # The range comes from the colour channels only: an alpha of 0/65535 must not stretch it.
     rng = value_range_of(view[..., : layout.colour_channels], value_range, what)

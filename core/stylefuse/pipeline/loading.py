@@ -25,3 +25,22 @@ def model_device(model) -> torch.device:
     for parameter in parameters() if callable(parameters) else ():
         return parameter.device
     return torch.device("cpu")
+
+
+def model_call(model, fn):
+    """`fn` (a model method) with errors raised inside the TorchScript turned into a UserError naming
+    the model: a model file that does not fit its card (wrong task or channels) fails on its first
+    call, and that is a problem with the model, not a crash of the program."""
+
+    def call(*args):
+        try:
+            return fn(*args)
+        except torch.jit.Error as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            reason = lines[-1] if lines else type(exc).__name__
+            card = getattr(model, "card", {}) or {}
+            raise UserError(f"model {getattr(model, 'name', '?')!r} failed on this input ({reason}); its model "
+                            f"card says task {card.get('task')!r}, {card.get('channels')} channel(s): is the model "
+                            "folder complete and its card the one it was exported with?") from None
+
+    return call

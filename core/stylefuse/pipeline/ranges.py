@@ -80,27 +80,56 @@ def _work_dtype(dtype: np.dtype) -> type:
     return np.float32 if dtype.itemsize <= 2 or dtype == np.float32 else np.float64
 
 
+def _overflows(rng: ValueRange, work) -> bool:
+    """True when hi - lo does not fit the work dtype (float data spanning most of its own range)."""
+    with np.errstate(over="ignore"):
+        return not np.isfinite(work(rng.hi) - work(rng.lo))
+
+
 def to_unit(native: np.ndarray, rng: ValueRange) -> np.ndarray:
     """Native values -> float32 in [0, 1] (a new array)."""
     work = _work_dtype(native.dtype)
-    unit = native.astype(work)
-    unit -= work(rng.lo)
-    unit /= work(rng.span)
+    if _overflows(rng, work):
+        # e.g. float32 data from -3e38 to 3e38: the span is inf in float32 (and beyond float64 for
+        # float64 data near its limits), so scale by halves in float64, where they always fit.
+        unit = native.astype(np.float64) * 0.5
+        unit -= rng.lo * 0.5
+        unit /= rng.hi * 0.5 - rng.lo * 0.5
+    else:
+        unit = native.astype(work)
+        unit -= work(rng.lo)
+        unit /= work(rng.span)
     np.clip(unit, 0.0, 1.0, out=unit)
     return unit.astype(np.float32, copy=False)
+
+
+def _dtype_limits(dtype: np.dtype) -> tuple[float, float]:
+    """The dtype's extremes as floats that convert back without overflow (int64 max is 2**63 - 1,
+    which float64 rounds up to 2**63, one past the top: casting that wraps around to the minimum)."""
+    info = np.iinfo(dtype)
+    lo, hi = float(info.min), float(info.max)
+    if int(hi) > info.max:
+        hi = float(np.nextafter(hi, -np.inf))
+    return lo, hi
 
 
 def from_unit(unit: np.ndarray, rng: ValueRange, dtype: np.dtype) -> np.ndarray:
     """Float in [0, 1] -> values of `dtype` in `rng`: clipped, rounded for integer dtypes."""
     dtype = np.dtype(dtype)
     work = _work_dtype(dtype)
-    native = unit.astype(work)  # a copy, so the in-place steps below never touch the caller's array
-    native *= work(rng.span)
-    native += work(rng.lo)
+    if _overflows(rng, work):  # see to_unit: lo * (1 - u) + hi * u never overflows
+        u = unit.astype(np.float64)
+        native = rng.lo * (1.0 - u)
+        native += rng.hi * u
+    else:
+        native = unit.astype(work)  # a copy, so the in-place steps below never touch the caller's array
+        native *= work(rng.span)
+        native += work(rng.lo)
     lo, hi = rng.lo, rng.hi
     if dtype.kind in "iu":
         np.rint(native, out=native)
         # An override range may reach past what the dtype holds (uint8 with (0, 300)): never wrap around.
-        lo, hi = max(lo, float(np.iinfo(dtype).min)), min(hi, float(np.iinfo(dtype).max))
+        dlo, dhi = _dtype_limits(dtype)
+        lo, hi = max(lo, dlo), min(hi, dhi)
     np.clip(native, lo, hi, out=native)
     return native.astype(dtype, copy=False)

@@ -8,7 +8,7 @@ from ..registry import LoadedModel
 from .color import chroma, luma, to_channels, ycbcr_to_rgb
 from .inputs import read_input
 from .layout import as_slices
-from .loading import model_device, resolve_model
+from .loading import model_call, model_device, resolve_model
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .tiling import tile_options
@@ -34,7 +34,7 @@ def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
     middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
     unit = to_channels(ref.unit(middle, slice(None)), model.channels)
     image = resize_image(as_batch(unit, model_device(model)), *reference_size(ref.layout.height, ref.layout.width))
-    code = model.module.encode_style(image)
+    code = model_call(model, model.module.encode_style)(image)
     if not bool(torch.isfinite(code).all()):
         raise UserError("reference image gave an invalid style code (is it blank or too small?)")
     return code
@@ -91,8 +91,10 @@ def stylize(
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
         return (as_batch(to_channels(src.unit(z, rows, cols), loaded.channels), device),)
 
+    forward_code = model_call(loaded, loaded.module.forward_code)
+
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return loaded.module.forward_code(x, code)
+        return forward_code(x, code)
 
     def finish(z: slice, rows: slice, stylized: np.ndarray) -> None:
         source = src.unit(z, rows)
