@@ -314,16 +314,35 @@ def _vif_window(n: int) -> np.ndarray:
     return h / h.sum()
 
 
+def _vif_window_1d(n: int) -> np.ndarray:
+    """The 1-D factor g of the n×n window: ``_vif_window(n)`` equals outer(g, g) (no entry is cut off there)."""
+    sd = n / 5.0
+    r = (n - 1) / 2.0
+    g = np.exp(-(np.arange(n) - r) ** 2 / (2.0 * sd * sd))
+    return g / g.sum()
+
+
+def _filter_valid(img: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """2-D 'valid' convolution with the separable symmetric window outer(g, g), as two 1-D passes.
+
+    Same result as ``convolve2d(img, outer(g, g), mode="valid")`` up to rounding (about 10x faster for
+    the 17×17 window), and exact zeros stay exact zeros (black backgrounds decide VIF's flat tests).
+    """
+    r = len(g) // 2
+    rows = ndimage.correlate1d(img, g, axis=0, mode="constant")[r : img.shape[0] - r]
+    return ndimage.correlate1d(rows, g, axis=1, mode="constant")[:, r : img.shape[1] - r]
+
+
 def _vif_pair(ref: np.ndarray, dist: np.ndarray) -> float:
     """Pixel-domain VIF of ``dist`` against reference ``ref``, sums over 4 scales then num / den."""
     num = 0.0
     den = 0.0
     for scale in range(1, 5):
         n = 2 ** (5 - scale) + 1  # 17, 9, 5, 3
-        win = _vif_window(n)
+        win = _vif_window_1d(n)
 
         def filt(img: np.ndarray, w: np.ndarray = win) -> np.ndarray:
-            return convolve2d(img, np.rot90(w, 2), mode="valid")
+            return _filter_valid(img, w)
 
         if scale > 1:
             ref = filt(ref)[::2, ::2]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
 from stylefuse import metrics as m
 
 FUSION_DATA = Path("/work/shared/data/fusion/MRI_PET")
@@ -339,3 +340,17 @@ def test_blurred_fusion_scores_lower_than_max_fusion(mri_pet_pair):
     blurred = np.round(ndimage.gaussian_filter(fused_max, 1.5))
     assert m.spatial_frequency(blurred) < 0.8 * m.spatial_frequency(fused_max)
     assert m.qabf(blurred, pet, mri) < m.qabf(fused_max, pet, mri) - 0.1
+
+
+def test_vif_separable_filter_equals_the_2d_window():
+    from scipy.signal import convolve2d
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (50, 61)).astype(np.float64)
+    img[:20, :30] = 0.0  # a black background must stay exactly black
+    for n in (17, 9, 5, 3):
+        expected = convolve2d(img, np.rot90(m._vif_window(n), 2), mode="valid")
+        got = m._filter_valid(img, m._vif_window_1d(n))
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
+        assert (got[: 20 - n + 1, : 30 - n + 1] == 0.0).all()
