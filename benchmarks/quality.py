@@ -92,11 +92,15 @@ FLICKER_TARGET = 1.2
 @dataclass
 class Report:
     lines: list[str] = field(default_factory=list)
+    readme: list[str] = field(default_factory=list)  # the same without the detail tables
     targets: list[tuple[str, str, str]] = field(default_factory=list)  # (target, measured, PASS|MISS|n/a)
+    detail: bool = False  # while True, lines go to the results file only
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
+        if not self.detail:
+            self.readme.append(text)
 
     def table(self, header: list[str], rows: list[list[str]]) -> None:
         self.say("| " + " | ".join(header) + " |")
@@ -526,9 +530,11 @@ def score_styles(args, report: Report, cases, scorer, jobs, peer_ok, peer_reason
                 rows.append([method, "n/a", "n/a", f"n/a ({peer_reason})"])
             else:
                 rows.append([method, fmt(vals[0]), fmt(vals[1]), fmt(vals[2])])
+        report.detail = True  # per-style tables: the results file; the README gets the mean over styles
         report.say(f"Style `{label}` ({Path(path).name}), {len(cases)} photos:")
         report.say()
         report.table(["method", "content structure ↑", "colour distance ↓", "texture distance ↓"], rows)
+        report.detail = False
     return results
 
 
@@ -778,6 +784,29 @@ def fusion_panel(args, panel: list, path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ main
 
+README_BEGIN = "<!-- QUALITY:BEGIN (written by benchmarks/quality.py --update-readme) -->"
+README_END = "<!-- QUALITY:END -->"
+
+
+def update_readme(report: Report, results: Path, readme: Path = ROOT / "README.md") -> None:
+    """Replace the README's block between the QUALITY markers with this run's tables (headings two levels down)."""
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        print(f"{readme}: no {README_BEGIN} ... {README_END} block; README left alone", file=sys.stderr)
+        return
+    body = []
+    for line in report.readme:
+        if line.startswith("# "):
+            continue
+        body.append("####" + line[2:] if line.startswith("## ") else line)
+    rel = results.resolve().relative_to(ROOT) if results.resolve().is_relative_to(ROOT) else results
+    body.append(f"Every table, the per-style ones included: [`{rel}`]({rel}).")
+    head, rest = text.split(README_BEGIN, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(head + README_BEGIN + "\n" + "\n".join(body).strip() + "\n" + README_END + tail)
+    print(f"updated {readme}")
+
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -797,6 +826,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "quality.md"))
     parser.add_argument("--images", default=str(ROOT / "docs" / "images"), help="where the panels go")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="also write the tables into README.md (between its QUALITY markers)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     sections = set(args.sections.split(","))
@@ -849,6 +880,8 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(report.lines) + "\n")
     print(f"wrote {out}, {images / 'style_panel.png'}, {images / 'fusion_panel.png'}")
+    if args.update_readme and not args.quick:
+        update_readme(report, out)
 
 
 if __name__ == "__main__":
