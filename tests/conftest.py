@@ -96,3 +96,57 @@ def server_ports():
     """`server_ports(n)` -> n free loopback ports; also the readiness deadline as `.ready_timeout`."""
     free_ports.ready_timeout = READY_TIMEOUT_S
     return free_ports
+
+
+class SpareServer:
+    """A second real tritonserver (udnie only) that fault tests may kill and restart; never the shared one.
+
+    `kill()` sends SIGKILL to the tritonserver process this fixture started (by PID) and waits for it;
+    `ensure_running()` starts it again on the same loopback ports (what a restarted server looks like
+    to a client that keeps its connection object).
+    """
+
+    def __init__(self, server):
+        self.server = server
+
+    @property
+    def grpc_url(self) -> str:
+        return self.server.grpc_url
+
+    @property
+    def http_url(self) -> str:
+        return self.server.http_url
+
+    @property
+    def pid(self) -> int | None:
+        proc = self.server.process
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def kill(self) -> None:
+        import os
+        import signal
+
+        proc = self.server.process
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+
+    def ensure_running(self) -> "SpareServer":
+        if self.pid is None:
+            self.server.stop()  # removes what the dead one left (its stubs by PID, its shm regions)
+            self.server.start(READY_TIMEOUT_S)
+        return self
+
+
+@pytest.fixture(scope="session")
+def spare_server(triton_repo, torch_threads):
+    pytest.importorskip("tritonclient.grpc", reason="install the serve extra: pip install 'stylefuse[serve]'")
+    from stylefuse_triton.launcher import TritonServer
+
+    http, grpc, metrics = free_ports(3)
+    server = TritonServer(triton_repo, http_port=http, grpc_port=grpc, metrics_port=metrics, models=["udnie"])
+    server.start(READY_TIMEOUT_S)
+    try:
+        yield SpareServer(server)
+    finally:
+        server.cleanup()

@@ -177,6 +177,30 @@ class TritonTransport:
         client has its connection and network timeouts from construction."""
         return {"client_timeout": self.timeout} if self.protocol == "grpc" else {}
 
+    def _reconnect(self) -> None:
+        """Drop this thread's connection (and its shared-memory regions, registered with a server that
+        may be gone): the next call makes a fresh one. A gRPC channel that saw its server die waits out
+        a growing reconnect backoff; a new channel reaches a restarted server at once."""
+        client = getattr(self._local, "client", None)
+        pool = getattr(self._local, "pool", None)
+        self._local.client = self._local.pool = None
+        if pool is not None:
+            with self._lock:
+                if pool in self._pools:
+                    self._pools.remove(pool)
+            try:
+                pool.close()
+            except Exception:
+                pass
+        if client is not None:
+            with self._lock:
+                if client in self._clients:
+                    self._clients.remove(client)
+            try:
+                client.close()
+            except Exception:
+                pass
+
     def _call(self, fn, model: str | None = None):
         for attempt in range(RETRIES + 1):
             try:
@@ -188,11 +212,13 @@ class TritonTransport:
                 transient = "UNAVAILABLE" in status or any(
                     s in message for s in ("Connection refused", "connection reset", "Broken pipe", "Socket closed"))
                 if transient and attempt < RETRIES:
+                    self._reconnect()
                     time.sleep(0.3 * 2 ** attempt)
                     continue
                 raise self._user_error(status, message, model, transient) from None
             except (ConnectionError, OSError) as exc:  # HTTP client: socket-level failures
                 if attempt < RETRIES:
+                    self._reconnect()
                     time.sleep(0.3 * 2 ** attempt)
                     continue
                 raise self._unreachable(exc) from None
@@ -216,6 +242,9 @@ class TritonTransport:
         except TimeoutError:
             raise self._unreachable(f"no answer within {self.timeout:g} s") from None
         except Exception as exc:
+            self._reconnect()  # the next call starts from a fresh connection
+            if "DEADLINE_EXCEEDED" in str(exc):
+                raise self._unreachable(f"no answer within {self.timeout:g} s") from None
             raise self._unreachable(exc) from None
         if not ready:
             raise self._unreachable("the server is not ready yet")
@@ -289,29 +318,35 @@ class TritonTransport:
         use_shm = self.shared_memory
         if use_shm:
             from tritonclient.utils import shared_memory as shm
-
-            pool = self._pool()
-        infer_inputs = []
-        for name, array in inputs.items():
-            array = np.ascontiguousarray(array)
-            datatype = "BOOL" if array.dtype == np.bool_ else wire_dtype(array.dtype)
-            item = tc.InferInput(name, list(array.shape), datatype)
-            if use_shm and name.startswith(big):
-                region, handle, _ = pool.region(name, array.nbytes)
-                shm.set_shared_memory_region(handle, [array])
-                item.set_shared_memory(region, array.nbytes)
-            elif self.protocol == "http":
-                item.set_data_from_numpy(array, binary_data=True)
-            else:
-                item.set_data_from_numpy(array)
-            infer_inputs.append(item)
-        requested = tc.InferRequestedOutput(output, **({"binary_data": True} if self.protocol == "http" else {}))
         nbytes = int(np.prod(out_shape)) * np.dtype(out_dtype).itemsize
-        if use_shm:
-            out_region, out_handle, _ = pool.region("OUTPUT", nbytes)
-            requested.set_shared_memory(out_region, nbytes)
         kwargs = self._timeout_kwargs()
-        result = self._call(lambda: self._client.infer(model, infer_inputs, outputs=[requested], **kwargs), model)
+
+        def send():
+            # Built anew on every attempt: after a reconnect the shared-memory regions are new ones,
+            # registered with the (possibly restarted) server.
+            pool = self._pool() if use_shm else None
+            infer_inputs = []
+            for name, array in inputs.items():
+                array = np.ascontiguousarray(array)
+                datatype = "BOOL" if array.dtype == np.bool_ else wire_dtype(array.dtype)
+                item = tc.InferInput(name, list(array.shape), datatype)
+                if use_shm and name.startswith(big):
+                    region, handle, _ = pool.region(name, array.nbytes)
+                    shm.set_shared_memory_region(handle, [array])
+                    item.set_shared_memory(region, array.nbytes)
+                elif self.protocol == "http":
+                    item.set_data_from_numpy(array, binary_data=True)
+                else:
+                    item.set_data_from_numpy(array)
+                infer_inputs.append(item)
+            requested = tc.InferRequestedOutput(output, **({"binary_data": True} if self.protocol == "http" else {}))
+            out_handle = None
+            if use_shm:
+                out_region, out_handle, _ = pool.region("OUTPUT", nbytes)
+                requested.set_shared_memory(out_region, nbytes)
+            return self._client.infer(model, infer_inputs, outputs=[requested], **kwargs), out_handle
+
+        result, out_handle = self._call(send, model)
         if use_shm:
             reply = result.get_output(output)
             shape = list(reply.shape if self.protocol == "grpc" else reply["shape"])
