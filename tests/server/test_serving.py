@@ -149,26 +149,55 @@ BAD = {
     "mask shape": ({**GOOD, "MASK": np.ones((1, 4, 4), np.float32)}, "MASK has shape"),
     "strength": ({**GOOD, "STRENGTH": np.full((1, 1), 2.0, np.float32)}, "strength must be in"),
     "output dtype": ({"SOURCE_UINT16": np.zeros((1, 8, 8, 1), np.uint16)}, "request OUTPUT_UINT16"),
+    "inf": ({"SOURCE_FP32": np.array([[[[0.0], [np.inf]]]], np.float32)}, "infinite"),
+    "negative strength": ({**GOOD, "STRENGTH": np.full((1, 1), -0.5, np.float32)}, "strength must be in"),
+    "nan strength": ({**GOOD, "STRENGTH": np.full((1, 1), np.nan, np.float32)}, "strength must be in"),
+    "rgba mask": ({**GOOD, "MASK": np.ones((1, 8, 8, 4), np.float32)}, "(?i)shape|dims"),
+    "nan mask": ({**GOOD, "MASK": np.full((1, 8, 8), np.nan, np.float32)}, "NaN"),
+    "wide image": ({"SOURCE_UINT8": np.zeros((1, 1, 16385, 1), np.uint8)}, "too large"),
+    "reversed range": ({**GOOD, "VALUE_RANGE": np.array([[9.0, 1.0]], np.float32)}, "lo < hi"),
+    "unknown input": ({**GOOD, "EXTRA": np.zeros((1, 1), np.float32)}, "(?i)unexpected|unknown"),
 }
 OUTPUTS = {"output dtype": ["OUTPUT_UINT8"]}
+# Bad requests to the fusion model (its own mistakes: the second image missing or of another size).
+FUSE_BAD = {
+    "fusion without b": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8)}, "no reference image"),
+    "fusion sizes differ": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+                             "REFERENCE_UINT8": np.zeros((1, 9, 8, 1), np.uint8)}, "differ in size"),
+    "fusion slices differ": ({"SOURCE_UINT8": np.zeros((3, 8, 8, 1), np.uint8),
+                              "REFERENCE_UINT8": np.zeros((2, 8, 8, 1), np.uint8)}, "batch size does not match"),
+    "strength for fusion": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+                             "REFERENCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+                             "STRENGTH": np.ones((1, 1), np.float32)}, "for style models"),
+}
 
 
-@pytest.mark.parametrize("case", list(BAD))
-def test_bad_request_gets_clear_error_and_server_keeps_serving(triton_server, case):
+def _hashes(tensors: dict) -> dict:
+    import hashlib
+
+    return {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in tensors.items()}
+
+
+@pytest.mark.parametrize("model,case", [("udnie", c) for c in BAD] + [("fuse-medical", c) for c in FUSE_BAD])
+def test_bad_request_gets_clear_error_and_server_keeps_serving(triton_server, model, case):
     from tritonclient.utils import InferenceServerException
 
-    tensors, message = BAD[case]
+    tensors, message = (BAD if model == "udnie" else FUSE_BAD)[case]
+    before = _hashes(tensors)
     with pytest.raises(InferenceServerException, match=message) as info:
-        _raw(triton_server.grpc_url, "udnie", tensors, OUTPUTS.get(case))
+        _raw(triton_server.grpc_url, model, tensors, OUTPUTS.get(case))
     assert "INVALID_ARG" in str(info.value.status()) or "INVALID_ARGUMENT" in str(info.value.status())
+    assert _hashes(tensors) == before  # the client's arrays are untouched
     assert _raw(triton_server.grpc_url, "udnie", GOOD).as_numpy("OUTPUT_UINT8").shape == (1, 8, 8, 3)
 
 
-def test_unknown_model(triton_server):
+@pytest.mark.parametrize("name", ["no-such-model", "..%2Fudnie", "udnie%2F..%2F..%2Fetc"])
+def test_unknown_or_path_like_model_names(triton_server, name):
     from tritonclient.utils import InferenceServerException
 
-    with pytest.raises(InferenceServerException, match="(?i)unknown model|not found"):
-        _raw(triton_server.grpc_url, "no-such-model", GOOD)
+    with pytest.raises(InferenceServerException, match="(?i)unknown model|not found|invalid"):
+        _raw(triton_server.grpc_url, name, GOOD)
+    assert _raw(triton_server.grpc_url, "udnie", GOOD).as_numpy("OUTPUT_UINT8").shape == (1, 8, 8, 3)
 
 
 def test_bad_request_in_a_dynamic_batch_fails_alone(triton_server):
