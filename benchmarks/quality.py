@@ -852,34 +852,45 @@ def main(argv: list[str] | None = None) -> None:
         quick_dir = Path(os.environ.get("TMPDIR", "/tmp")) / "stylefuse-quality-quick"
         args.results, args.images = str(quick_dir / "quality.md"), str(quick_dir)
     images = Path(args.images)
+    timings: list[str] = []
+
+    def timed(label: str, fn, *fn_args):
+        t0 = time.time()
+        result = fn(*fn_args)
+        timings.append(f"{label} {(time.time() - t0) / 60:.1f}")
+        return result
+
     fusion_examples: list = []
     if "fusion" in sections and args.fusion_models:
-        fusion_heldout(args, report, fusion_examples)
+        timed("held-out fusion", fusion_heldout, args, report, fusion_examples)
     if "gt" in sections:
-        fusion_ground_truth(args, report, fusion_examples)
+        timed("ground truth", fusion_ground_truth, args, report, fusion_examples)
+    written: list[Path] = []
     if fusion_examples:
         fusion_panel(args, fusion_examples, images / "fusion_panel.png")
+        written.append(images / "fusion_panel.png")
     cases = scorer = None
     if {"style", "ablation"} & sections:
         cases, scorer = style_contents(args), StyleScorer()
     if "style" in sections:
         peer_ok, peer_reason = peer_status(args)
-        panel_rows = style_section(args, report, cases, scorer, peer_ok, peer_reason)
+        panel_rows = timed("style", style_section, args, report, cases, scorer, peer_ok, peer_reason)
         if panel_rows:
             style_panel(args, panel_rows, images / "style_panel.png")
+            written.append(images / "style_panel.png")
     if "ablation" in sections:
-        ablation_section(args, report, cases, scorer)
+        timed("ablation", ablation_section, args, report, cases, scorer)
     if "flicker" in sections:
-        flicker_section(args, report)
+        timed("flicker", flicker_section, args, report)
 
     report.say("## Targets (the issue's \"Done when\")")
     report.say()
     report.table(["target", "measured", "result"], [list(t) for t in report.targets])
-    report.say(f"Wall time: {(time.time() - start) / 60:.1f} min.")
+    report.say(f"Wall time: {(time.time() - start) / 60:.1f} min ({', '.join(timings)} min).")
     out = Path(args.results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(report.lines) + "\n")
-    print(f"wrote {out}, {images / 'style_panel.png'}, {images / 'fusion_panel.png'}")
+    print("wrote " + ", ".join(str(p) for p in [out, *written]))
     if args.update_readme and not args.quick:
         update_readme(report, out)
 
