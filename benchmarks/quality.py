@@ -444,6 +444,7 @@ class StyleScorer:
     def __init__(self):
         self._grams: dict[str, list] = {}
         self._identity: dict[tuple[str, str], tuple[float, float]] = {}
+        self.outputs: dict[tuple[str, str, str], np.ndarray] = {}  # (method, painting, content) -> output
 
     def grams(self, key: str, img: np.ndarray):
         if key not in self._grams:
@@ -507,6 +508,8 @@ def score_styles(args, report: Report, cases, scorer, jobs, peer_ok, peer_reason
     """jobs: list of (style label, trained model or None, style path). Returns {style: {method: (c, col, tex)}}."""
     side = 256 if args.quick else STYLE_SIDE
     results: dict[str, dict[str, tuple | None]] = {}
+    paths = [str(p) for _, _, p in jobs]
+    repeated = {p: paths.count(p) > 1 for p in paths}
     for label, trained, path in jobs:
         style = resize_long(rgb(load_u8(path)), side)
         style_key = f"style:{path}"
@@ -517,8 +520,14 @@ def score_styles(args, report: Report, cases, scorer, jobs, peer_ok, peer_reason
                 per_method[method] = None
                 continue
             vals = []
+            shared = method != f"stylefuse {trained}" and repeated[str(path)]
             for case in cases:
-                out = fn(case.content)
+                key = (method, str(path), case.name)  # the same painting twice: reuse what needs no model of it
+                out = scorer.outputs.get(key) if shared else None
+                if out is None:
+                    out = fn(case.content)
+                    if shared:
+                        scorer.outputs[key] = out
                 vals.append(scorer.score(out, case, style_key, style))
                 if panel_rows is not None and (label, case.name) in panel_rows.get("_order", []):
                     panel_rows.setdefault((label, case.name), {"content": case.content, "style": style})[method] = out
