@@ -43,6 +43,20 @@ except ImportError:  # pragma: no cover - a partial install
 # to keep messages and server memory moderate (the server refuses more than 64 Mpx).
 REQUEST_PIXELS = 1 << 24
 RETRIES = 2
+# tritonclient's own channel options, plus: a subchannel of our own (gRPC otherwise shares one per
+# address across channels, so a fresh channel would inherit the reconnect backoff of one that saw the
+# server die) and a short backoff ceiling, so a restarted server is reached within a few seconds.
+_GRPC_CHANNEL_ARGS = [
+    ("grpc.max_send_message_length", 2**31 - 1),
+    ("grpc.max_receive_message_length", 2**31 - 1),
+    ("grpc.keepalive_time_ms", 2**31 - 1),
+    ("grpc.keepalive_timeout_ms", 20000),
+    ("grpc.keepalive_permit_without_calls", False),
+    ("grpc.http2.max_pings_without_data", 2),
+    ("grpc.use_local_subchannel_pool", 1),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
 
 __all__ = ["Cancelled", "TritonTransport"]
 
@@ -126,7 +140,7 @@ class TritonTransport:
         client = getattr(self._local, "client", None)
         if client is None:
             if self.protocol == "grpc":
-                client = self._tc.InferenceServerClient(self.address)
+                client = self._tc.InferenceServerClient(self.address, channel_args=_GRPC_CHANNEL_ARGS)
             else:
                 client = self._tc.InferenceServerClient(self.address, connection_timeout=self.timeout,
                                                         network_timeout=self.timeout, concurrency=4)
@@ -236,16 +250,19 @@ class TritonTransport:
 
     # ------------------------------------------------------------------ queries
     def ping(self) -> None:
-        try:
-            live = self._client.is_server_live(**self._timeout_kwargs())
-            ready = live and self._client.is_server_ready(**self._timeout_kwargs())
-        except TimeoutError:
-            raise self._unreachable(f"no answer within {self.timeout:g} s") from None
-        except Exception as exc:
-            self._reconnect()  # the next call starts from a fresh connection
-            if "DEADLINE_EXCEEDED" in str(exc):
+        for attempt in range(2):  # a second try on a fresh connection: the server may have restarted
+            try:
+                live = self._client.is_server_live(**self._timeout_kwargs())
+                ready = live and self._client.is_server_ready(**self._timeout_kwargs())
+                break
+            except TimeoutError:
                 raise self._unreachable(f"no answer within {self.timeout:g} s") from None
-            raise self._unreachable(exc) from None
+            except Exception as exc:
+                self._reconnect()
+                if "DEADLINE_EXCEEDED" in str(exc):
+                    raise self._unreachable(f"no answer within {self.timeout:g} s") from None
+                if attempt:
+                    raise self._unreachable(exc) from None
         if not ready:
             raise self._unreachable("the server is not ready yet")
 

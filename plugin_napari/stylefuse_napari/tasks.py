@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stylefuse.errors import UserError
+from stylefuse.limits import check_pixel_count
 
 from .backends import InProcessBackend
 from .jobs import Job, call_with_progress
@@ -42,6 +43,12 @@ def _planes(viewer, layer, data: np.ndarray, slicing: Slicing) -> Planes:
         displayed = layer_axes(tuple(viewer.dims.displayed), viewer.dims.ndim, layer.ndim)
     rows, cols = plane_axes(layer.ndim, displayed, slicing.slice_axis)
     return planes_of(data.shape, layer.rgb, rows, cols)
+
+
+def _check_size(planes: Planes, layer) -> None:
+    """The pipeline's pixel limit for the whole layer, checked before a job starts (batches are small,
+    so the pipeline alone would never see that the whole stack is too large)."""
+    check_pixel_count((planes.count, *planes.plane), f"layer {layer.name!r}")
 
 
 def _range(data: np.ndarray, what: str) -> tuple[float, float] | None:
@@ -81,6 +88,7 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     data = image_array(layer, "image")
     backend.check()
     planes = _planes(viewer, layer, data, options.slicing)
+    _check_size(planes, layer)
     stack = planes.split(data)
     reference = image_array(options.reference, "style reference") if options.reference is not None else None
     mask = mask_for(options.mask, planes.shape)
@@ -117,6 +125,8 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
     data_a, data_b = image_array(a, "first layer (a)"), image_array(b, "second layer (b)")
     planes_a = _planes(viewer, a, data_a, slicing)
     planes_b = planes_of(data_b.shape, b.rgb, *_same_axes(planes_a, a, b))
+    _check_size(planes_a, a)
+    _check_size(planes_b, b)
     if planes_a.lead != planes_b.lead or (planes_a.plane != planes_b.plane and not resample):
         hint = "" if planes_a.lead != planes_b.lead else "; tick 'resample' to resize b onto a"
         raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}")

@@ -1,7 +1,7 @@
 """Faults survived: a server killed in the middle of a stack, a server restarted under a client, a client
 timeout, export into a full or read-only folder. (A killed backend stub healed by `stylefuse serve`:
 tests/server/test_serve_cli.py; training interrupted by SIGINT and resumed exactly:
-tests/training/test_train_cli.py; the napari side of a killed server: tests/napari/test_faults.py.)
+tests/training/test_train_cli.py; the napari side of a killed server: tests/napari/test_napari_faults.py.)
 
 Servers here are real tritonservers on free loopback ports with a readiness deadline (tests/conftest.py);
 only the spare one, started for these tests, is ever killed, by its PID.
