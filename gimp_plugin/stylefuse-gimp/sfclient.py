@@ -23,6 +23,7 @@ import socket
 import struct
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -177,6 +178,14 @@ class Client:
         if "://" not in url:
             url = "http://" + url
         self.url = url
+        parts = urllib.parse.urlsplit(url)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+            port_ok = True
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or parts.path or parts.query:
+            raise ClientError(f"invalid server URL {url!r}: give http://HOST:PORT, e.g. {DEFAULT_URL}")
         self.timeout = timeout
         self.connect_timeout = connect_timeout
 

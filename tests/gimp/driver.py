@@ -77,7 +77,7 @@ def run_case(case):
             cfg.set_property("image", image)
             cfg.set_core_object_array("drawables", [layer])
             for key, value in run.get("args", {}).items():
-                cfg.set_property(key, second if value == "@second" else value)
+                cfg.set_property(key, second if value == "@second" else layer if value == "@self" else value)
             result = proc.run(cfg)
             status = result.index(0)
             run["status"] = status.value_nick
