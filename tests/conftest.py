@@ -128,6 +128,7 @@ class SpareServer:
 
         proc = self.server.process
         if proc is not None and proc.poll() is None:
+            self.server.track_shm()  # its stubs' PIDs: stop() ends them once the server is gone
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(30)
 

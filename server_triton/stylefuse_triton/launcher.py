@@ -103,6 +103,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _is_stub(pid: int) -> bool:
+    try:
+        return b"triton_python_backend_stub" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _mapped_shm(pids: list[int]) -> set[str]:
     names = set()
     for pid in pids:
@@ -163,6 +170,7 @@ class TritonServer:
         self.log_path = Path(log_path) if log_path else self.work / "tritonserver.log"
         self.process: subprocess.Popen | None = None
         self.shm: set[str] = set()
+        self.stubs: set[int] = set()  # backend stub PIDs seen while the server ran (orphans if it dies)
         self._log = None
 
     # ------------------------------------------------------------------ addresses
@@ -235,9 +243,12 @@ class TritonServer:
         return all(_get(f"{self.http_url}/v2/models/{m}/ready")[0] == 200 for m in self.models)
 
     def track_shm(self) -> None:
-        """Remember the python backend's shared-memory regions this server and its stubs map."""
+        """Remember the python backend's shared-memory regions this server and its stubs map, and the
+        stubs' PIDs: a server that dies (killed, crashed) leaves its stubs running, no longer its children."""
         if self.process is not None and self.process.poll() is None:
-            self.shm |= _mapped_shm([self.process.pid, *_children(self.process.pid)])
+            children = _children(self.process.pid)
+            self.shm |= _mapped_shm([self.process.pid, *children])
+            self.stubs |= {pid for pid in children if _is_stub(pid)}
 
     def stop(self, timeout: float = 30.0) -> int | None:
         proc, code = self.process, None
@@ -252,12 +263,13 @@ class TritonServer:
                     proc.kill()
                     proc.wait(10)
             code = proc.returncode
-            for pid in children:  # stubs orphaned by a killed server (checked again: pids get reused)
-                try:
-                    if b"triton_python_backend_stub" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            for pid in {*children, *self.stubs}:  # stubs orphaned by a killed server (checked again: pids get reused)
+                if _is_stub(pid):
+                    try:
                         os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                    except OSError:
+                        pass
+            self.stubs.clear()
             self.process = None
         for name in self.shm:  # only regions this server's processes had mapped
             try:

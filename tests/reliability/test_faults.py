@@ -94,10 +94,14 @@ def test_client_reconnects_after_the_server_restarts(spare_server):
     for url, protocol in ((spare_server.grpc_url, "grpc"), (spare_server.http_url, "http")):
         transport = TritonTransport(url, protocol=protocol, timeout=60)
         first = transport.stylize(image, model="udnie")
+        spare_server.server.track_shm()
+        old_stubs = set(spare_server.server.stubs)
+        assert old_stubs, "no backend stub found"
         spare_server.kill()
         with pytest.raises(UserError, match="cannot reach the stylefuse server"):
             transport.stylize(image, model="udnie")
         spare_server.ensure_running()
+        assert not [pid for pid in old_stubs if Path(f"/proc/{pid}").exists()], "the dead server's stubs live on"
         np.testing.assert_array_equal(transport.stylize(image, model="udnie"), first)  # same object, new server
         transport.close()
 
