@@ -18,7 +18,7 @@ from torch import nn
 from . import __version__
 from .folders import swap_into_place
 from .models import count_parameters, gflop_per_megapixel
-from .models.generator import SPATIAL_MULTIPLE, receptive_radius
+from .models.generator import generator_receptive_radius
 from .registry import CARD_FILE, MODEL_FILE
 
 PARITY_SIZES = ((64, 64), (257, 311), (130, 97))
@@ -54,7 +54,6 @@ def check_parity(generator: nn.Module, scripted: torch.jit.ScriptModule,
 
 
 def build_card(generator: nn.Module, name: str, extra: dict | None = None) -> dict:
-    n_res = generator.config["n_res"]
     card = {
         "name": name,
         "format_version": 1,
@@ -65,8 +64,8 @@ def build_card(generator: nn.Module, name: str, extra: dict | None = None) -> di
         "architecture": {"class": type(generator).__name__, "config": dict(generator.config)},
         "parameters": count_parameters(generator),
         "gflop_per_megapixel": round(gflop_per_megapixel(generator), 2),
-        "spatial_multiple": SPATIAL_MULTIPLE,
-        "receptive_radius": receptive_radius(2 * n_res),
+        "spatial_multiple": generator.multiple,
+        "receptive_radius": generator_receptive_radius(generator),
         "has_default_style": bool(getattr(generator, "has_default_code", torch.zeros(1))[0] > 0),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -8,16 +8,24 @@ from .image_ops import gradient_magnitude, luminance
 from .random_features import RandomFeatureNet, gram, mean_std
 
 
+def _sample_pixels(p: torch.Tensor, max_pixels: int, generator: torch.Generator | None) -> torch.Tensor:
+    """A random subset of the pixels (N x C x P): sorting all of them dominated the training step."""
+    if p.shape[2] <= max_pixels:
+        return p
+    idx = torch.randint(p.shape[2], (max_pixels,), generator=generator, device=p.device)
+    return p[:, :, idx]
+
+
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_proj: int = 32,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+                       generator: torch.Generator | None = None, max_pixels: int = 4096) -> torch.Tensor:
     """Distance between the colour distributions of x and y (N x C x H x W), per sample.
 
     Both pixel sets are projected on random directions and sorted; the sorted projections are
     compared after resampling to a common length.
     """
     n, c = x.shape[:2]
-    px = x.reshape(n, c, -1)
-    py = y.reshape(n, c, -1)
+    px = _sample_pixels(x.reshape(n, c, -1), max_pixels, generator)
+    py = _sample_pixels(y.reshape(n, c, -1), max_pixels, generator)
     dirs = torch.randn(c, n_proj, generator=generator, device=x.device, dtype=x.dtype)
     dirs = dirs / dirs.norm(dim=0, keepdim=True)
     sx = torch.einsum("ncp,ck->nkp", px, dirs).sort(dim=2).values

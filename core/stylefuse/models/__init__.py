@@ -2,10 +2,9 @@
 
 from .discriminator import MultiScaleDiscriminator, PatchDiscriminator
 from .factory import build_discriminator, build_generator, count_parameters, gflop_per_megapixel
-from .generator import SPATIAL_MULTIPLE, FusionGenerator, StyleGenerator
+from .generator import FusionGenerator, StyleGenerator, generator_receptive_radius
 
 __all__ = [
-    "SPATIAL_MULTIPLE",
     "FusionGenerator",
     "MultiScaleDiscriminator",
     "PatchDiscriminator",
@@ -13,5 +12,6 @@ __all__ = [
     "build_discriminator",
     "build_generator",
     "count_parameters",
+    "generator_receptive_radius",
     "gflop_per_megapixel",
 ]

@@ -38,14 +38,18 @@ class ModulatedResBlock(nn.Module):
         return F.relu(x + h)
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Pad H and W at the bottom/right (edge replication) up to a multiple of `multiple`."""
+def pad_for_trunk(x: torch.Tensor, edge: int, multiple: int) -> torch.Tensor:
+    """Pad `edge` pixels on every side (mirrored) and the bottom/right up to a multiple of `multiple`.
+
+    Mirroring needs more pixels than the pad; tiny images are edge-replicated instead.
+    """
     h, w = x.shape[-2], x.shape[-1]
-    ph = (multiple - h % multiple) % multiple
-    pw = (multiple - w % multiple) % multiple
-    if ph == 0 and pw == 0:
+    ph = edge + (multiple - h % multiple) % multiple
+    pw = edge + (multiple - w % multiple) % multiple
+    if edge == 0 and ph == 0 and pw == 0:
         return x
-    return F.pad(x, [0, pw, 0, ph], mode="replicate")
+    mode = "reflect" if h > ph and w > pw else "replicate"
+    return F.pad(x, [edge, pw, edge, ph], mode=mode)
 
 
 def resize_to(x: torch.Tensor, h: int, w: int) -> torch.Tensor:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import fields
 
 from ..errors import UserError
-from .config import TrainConfig
+from .config import PRESETS, TrainConfig
 
 _LIST_FIELDS = {"style", "content", "pairs"}
 _HELP = {
@@ -20,6 +20,9 @@ _HELP = {
     "adv_weight": "weight of the adversarial term in G's loss (0 disables D)",
     "deterministic": "torch.use_deterministic_algorithms(True)",
     "run_dir": "checkpoints, TensorBoard logs, config.json (default: <data dir>/runs/<name>)",
+    "preset": "fast: a style model in <= 10 minutes here (steps, crop, loss weights, time budget); flags override it",
+    "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
+    "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",
     "out_dir": "model folder to write (default: <user model dir>/<name>)",
 }
 
@@ -41,12 +44,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    base = TrainConfig.load(args.config) if args.config else TrainConfig()
-    values = base.__dict__.copy()
-    for f in fields(TrainConfig):
-        given = getattr(args, f.name, None)
-        if given is not None:
-            values[f.name] = given
+    """Defaults, then the preset, then the --config file's keys, then flags: the later one wins.
+
+    So a run's saved config.json (preset already resolved into it) reproduces the run exactly.
+    """
+    from_file = TrainConfig.load(args.config).__dict__ if args.config else {}
+    if args.config:
+        from_file = {k: v for k, v in from_file.items() if k in TrainConfig.keys_in(args.config)}
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    preset = given.get("preset", from_file.get("preset", ""))
+    if preset and preset not in PRESETS:
+        raise UserError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+    values = TrainConfig().__dict__ | PRESETS.get(preset, {}) | from_file | given
     values["command"] = "stylefuse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return TrainConfig(**values)
 

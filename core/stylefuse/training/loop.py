@@ -49,7 +49,10 @@ def default_run_dir(name: str) -> Path:
 def load_data(cfg: TrainConfig):
     if cfg.task == "style":
         styles = [load_image_tensor(p, 3) for p in list_images(cfg.style)]
-        contents = [s for p in list_images(cfg.content) for s in informative(load_slices(p, 3, cfg.slice_axis))]
+        # --split applies to each content folder too, so held-out photos stay unseen.
+        files = [f for p in cfg.content for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
+                                                   else list_images([p]))]
+        contents = [s for f in files for s in informative(load_slices(f, 3, cfg.slice_axis))]
         return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed), styles
     pairs = []
     for spec in cfg.pairs:
@@ -223,6 +226,8 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
                 progress(step, cfg.steps)
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
                 checkpoint(step)
+            if cfg.time_budget_s and _agree(time.time() - t0 > cfg.time_budget_s, info):
+                break
             wants_stop = stop.requested or bool(should_stop and should_stop())
             if _agree(wants_stop, info) and step < cfg.steps:
                 path = checkpoint(step)
