@@ -26,7 +26,6 @@ from torch import nn
 
 from .blocks import ModulatedResBlock, conv3x3, pad_for_trunk, resize_to
 
-
 # The head starts small, so a fresh model is close to the identity (style) or to an average (fusion),
 # but not tiny: the whole trunk's gradient passes through it, and at 1e-3 the first hundreds of steps
 # barely moved the picture.

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from ..errors import UserError
 
-
 # Presets set several options at once; options given explicitly (flags or --config) override them.
 PRESETS: dict[str, dict] = {
     # 128-px crops, loss weights that favour painting texture over exact content, and a hard wall-clock
