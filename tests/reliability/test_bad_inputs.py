@@ -201,6 +201,7 @@ MODEL_FOLDERS = [
     ("model-file-zero-bytes", "fuse", b"", ["could not be loaded"]),
     ("model-file-truncated", "style", (SHIPPED / "udnie" / "model.pt").read_bytes()[:5000], ["could not be loaded"]),
     ("model-not-a-generator", "style", "identity", ["not a stylefuse style generator"]),
+    ("fusion-model-not-a-generator", "fuse", "identity", ["'broken' failed", "task 'fuse'"]),
     ("model-card-lies-about-task", "fuse", (SHIPPED / "udnie" / "model.pt").read_bytes(), ["'broken' failed",
                                                                                           "task 'fuse'"]),
 ]

@@ -35,7 +35,9 @@ def model_call(model, fn):
     def call(*args):
         try:
             return fn(*args)
-        except torch.jit.Error as exc:
+        except torch.OutOfMemoryError:
+            raise MemoryError("not enough memory for the model on this input") from None
+        except (torch.jit.Error, RuntimeError) as exc:  # raised inside the TorchScript; wrong arity or shapes
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             reason = lines[-1] if lines else type(exc).__name__
             card = getattr(model, "card", {}) or {}
