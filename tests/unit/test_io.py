@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
+
 from stylefuse.errors import UserError
 from stylefuse.io import (
     SUPPORTED_READ_EXTENSIONS,
