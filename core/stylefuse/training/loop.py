@@ -252,7 +252,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
             ref = F.interpolate(ref, scale_factor=scale, mode="area")
         gen_model.set_default_style(ref)
     card_extra = {
-        "description": _describe(cfg),
+        "description": _describe(cfg, len(styles)),
         "training": {"command": cfg.command, "config": cfg.__dict__ | {}, "steps": step,
                      "wall_time_s": round(wall, 1), "world_size": info.world_size,
                      "run_dir": str(run_dir)},
@@ -261,9 +261,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     return export_generator(gen_model, out_dir, cfg.name, card_extra)
 
 
-def _describe(cfg: TrainConfig) -> str:
+def _describe(cfg: TrainConfig, n_styles: int = 1) -> str:
     if cfg.task == "style":
-        kind = "single-style" if len(cfg.style) == 1 else "arbitrary-style"
+        kind = "single-style" if n_styles == 1 else f"arbitrary-style ({n_styles} styles)"
         return f"{kind} model trained on {', '.join(Path(s).name for s in cfg.style)}"
     pairs = []
     for spec in cfg.pairs:
