@@ -111,3 +111,24 @@ def copy_model_folder(src: Path, out_dir: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def reexport_model_folder(folder: Path) -> Path:
+    """Re-script a model folder with this version's generator code, keeping its weights and card.
+
+    TorchScript files carry the forward code they were exported with; after a speed-up of the
+    generator's forward (same parameters), this refreshes a trained model without retraining.
+    The parity check runs against the eager model and the old file must agree within tolerance.
+    """
+    from .models import build_generator
+
+    folder = Path(folder)
+    card = json.loads((folder / CARD_FILE).read_text())
+    old = torch.jit.load(str(folder / MODEL_FILE), map_location="cpu").eval()
+    generator = build_generator(card["task"], **card["architecture"]["config"])
+    generator.load_state_dict(old.state_dict())
+    generator.eval()
+    check_parity(generator, old)
+    keep = {k: v for k, v in card.items() if k not in {"sha256", "export_parity_max_abs", "created",
+                                                      "gflop_per_megapixel", "stylefuse_version"}}
+    return export_generator(generator, folder, card["name"], keep)

@@ -29,13 +29,13 @@ class ModulatedResBlock(nn.Module):
             nn.init.zeros_(self.film.bias)
 
     def forward(self, x: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
-        h = F.relu(self.conv1(x))
+        h = self.conv1(x).relu_()
         if code is not None and self.code_dim > 0:
             gamma_beta = self.film(code)
             gamma, beta = gamma_beta.chunk(2, dim=1)
             h = h * (1.0 + gamma[:, :, None, None]) + beta[:, :, None, None]
         h = self.conv2(h)
-        return F.relu(x + h)
+        return (x + h).relu_()
 
 
 def pad_for_trunk(x: torch.Tensor, edge: int, multiple: int) -> torch.Tensor:

@@ -44,4 +44,13 @@ def gflop_per_megapixel(generator: nn.Module, size: int = 256) -> float:
     finally:
         for h in handles:
             h.remove()
+    head = getattr(generator, "head", None)
+    if isinstance(head, nn.Conv2d):
+        # The head runs functionally over its weight's slices (no concatenation), unseen by hooks:
+        # count it at the padded size the trunk works on.
+        from .blocks import pad_for_trunk
+
+        padded = pad_for_trunk(torch.zeros(1, 1, size, size), generator.edge_pad, generator.multiple)
+        k = head.kernel_size[0] * head.kernel_size[1] * head.in_channels
+        flops[0] += 2 * k * head.out_channels * padded.shape[-2] * padded.shape[-1]
     return flops[0] / (size * size) * 1e6 / 1e9
