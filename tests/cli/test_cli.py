@@ -379,12 +379,13 @@ def test_interrupt_leaves_no_output(sig, env, tmp_path):
     from PIL import Image
 
     big = tmp_path / "big.png"
-    Image.fromarray(smooth_image(1024, 1024, 3, seed=9)).save(big)
+    # Big and finely tiled, so that even a fast machine is still working when the signal comes.
+    Image.fromarray(smooth_image(2048, 2048, 3, seed=9)).save(big)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     proc = subprocess.Popen([str(BIN), "stylize", str(big), "--tile-size", "128", "-o", str(out_dir / "o.png")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    time.sleep(4.0)
     assert proc.poll() is None, "finished before it could be interrupted; use a bigger image"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
