@@ -5,11 +5,11 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from training_signals import signal_when
 
 pytestmark = pytest.mark.slow
 
@@ -20,20 +20,9 @@ def test_sigterm_checkpoints_and_resume_finishes(shared_data, train_env, tmp_pat
     args = [sys.executable, "-m", "stylefuse.training.cli", "--task", "fuse", "--name", "term-test",
             "--pairs", f"{ct / 'MRI'}:{ct / 'CT'}", "--steps", "400", "--crop", "32", "--batch", "2",
             "--checkpoint-every", "5", "--run-dir", str(run_dir), "--threads", "1"]
-    proc = subprocess.Popen(args, env=train_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 600
-        while not list((run_dir / "checkpoints").glob("step_*.pt")):
-            assert proc.poll() is None, proc.stderr.read()[-2000:]
-            assert time.time() < deadline, "training never wrote a checkpoint"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err[-2000:]
+    returncode, err = signal_when(args, train_env, lambda: bool(list((run_dir / "checkpoints").glob("step_*.pt"))),
+                                  signal.SIGTERM, "wrote a checkpoint")
+    assert returncode == 130, err[-2000:]
     assert "interrupted at step" in err and "--resume" in err
     stopped = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["step"]
     assert 5 <= stopped < 400

@@ -4,11 +4,11 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from training_signals import signal_when
 
 pytestmark = pytest.mark.slow
 
@@ -86,22 +86,9 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(shared_data, train_en
     assert full.returncode == 0, full.stderr[-2000:]
 
     args = fuse_args(shared_data, cut_dir, "cut", steps) + base + ["--checkpoint-every", "10"]
-    proc = subprocess.Popen(stylefuse_cmd() + args, env=train_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        # Generous: a loaded 2-core machine can be many times slower than an idle one.
-        deadline = time.time() + 1200
-        while _latest_step(cut_dir) < 90:
-            assert proc.poll() is None, proc.stderr.read()[-2000:]
-            assert time.time() < deadline, "training never reached step 90"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err[-2000:]
+    returncode, err = signal_when(stylefuse_cmd() + args, train_env, lambda: _latest_step(cut_dir) >= 90,
+                                  signal.SIGINT, "reached step 90")
+    assert returncode == 130, err[-2000:]
     assert "interrupted at step" in err and "--resume" in err
     stopped = torch.load(cut_dir / "checkpoints" / "last.pt", weights_only=True)["step"]
     assert 90 <= stopped < steps
