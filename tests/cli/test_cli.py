@@ -383,8 +383,11 @@ def test_interrupt_leaves_no_output(sig, env, tmp_path):
     Image.fromarray(smooth_image(2048, 2048, 3, seed=9)).save(big)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    # A shell's background jobs (`cmd &`, how CI may run) start with SIGINT ignored, and Python keeps
+    # it ignored; give the child the default disposition, as an interactive terminal would.
     proc = subprocess.Popen([str(BIN), "stylize", str(big), "--tile-size", "128", "-o", str(out_dir / "o.png")],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4.0)
     assert proc.poll() is None, "finished before it could be interrupted; use a bigger image"
     proc.send_signal(sig)

@@ -18,7 +18,7 @@ from stylefuse.errors import UserError
 from stylefuse.pipeline import Cancelled, fuse, stylize, value_range_of
 from stylefuse.pipeline.color import chroma, fuse_chroma, luma
 from stylefuse.pipeline.resample import resample_region
-from stylefuse.pipeline.tiling import plan_axis
+from stylefuse.pipeline.tiling import plan_axis, tile_options
 
 
 class FakeStyleModule:
@@ -322,7 +322,9 @@ def test_tiled_matches_untiled(style_model, scene):
     calls = []
     untiled = stylize(image, style_model, tile_size=None)
     tiled = stylize(image, style_model, tile_size=128, progress=lambda d, t: calls.append((d, t)))
-    assert calls[-1] == (25, 25)  # 5 x 5 tiles
+    opts = tile_options(128, None, style_model.receptive_radius, style_model.spatial_multiple)
+    per_axis = len(plan_axis(512, 128, opts["overlap"], opts["margin"], style_model.spatial_multiple))
+    assert per_axis >= 4 and calls[-1] == (per_axis ** 2, per_axis ** 2)  # really tiled, every tile reported
     assert np.abs(tiled - untiled).max() <= 1 / 255
 
 
