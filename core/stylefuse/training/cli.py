@@ -48,9 +48,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
     So a run's saved config.json (preset already resolved into it) reproduces the run exactly.
     """
-    from_file = TrainConfig.load(args.config).__dict__ if args.config else {}
-    if args.config:
-        from_file = {k: v for k, v in from_file.items() if k in TrainConfig.keys_in(args.config)}
+    from_file = TrainConfig.read_keys(args.config) if args.config else {}
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     preset = given.get("preset", from_file.get("preset", ""))
     if preset and preset not in PRESETS:

@@ -111,20 +111,21 @@ class TrainConfig:
             raise UserError(f"unknown training option(s) in config: {', '.join(sorted(unknown))}")
         return cls(**data)
 
-    @staticmethod
-    def keys_in(path: str | Path) -> set[str]:
-        """The keys a config file sets explicitly (load() fills in the rest with defaults)."""
-        return set(json.loads(Path(path).read_text()))
-
     @classmethod
-    def load(cls, path: str | Path) -> "TrainConfig":
+    def read_keys(cls, path: str | Path) -> dict:
+        """The keys a config file sets explicitly, checked (unknown keys are an error)."""
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
+            data = json.loads(Path(path).read_text())
+            cls.from_dict(data)
+            return data
         except (OSError, ValueError) as exc:
             if isinstance(exc, UserError):
                 raise
             raise UserError(f"cannot read training config {path}: {exc}") from None
 
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        return cls.from_dict(cls.read_keys(path))
 
 def parse_widths(text: str) -> list[int]:
     try:
