@@ -12,8 +12,12 @@ from .sources import (
     to_channels,
     to_unit_float,
 )
+from .synthetic import MixedFusionBatches, SyntheticPairBatches, skimage_photos
 
 __all__ = [
+    "MixedFusionBatches",
+    "SyntheticPairBatches",
+    "skimage_photos",
     "PairBatches",
     "StyleBatches",
     "list_images",

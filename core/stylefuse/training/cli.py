@@ -8,7 +8,7 @@ from dataclasses import fields
 from ..errors import UserError
 from .config import PRESETS, TrainConfig
 
-_LIST_FIELDS = {"style", "content", "pairs"}
+_LIST_FIELDS = {"style", "content", "pairs", "synthetic"}
 _HELP = {
     "task": "style or fuse",
     "name": "model name (lands in the user model directory)",
@@ -24,6 +24,10 @@ _HELP = {
     "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",
     "out_dir": "model folder to write (default: <user model dir>/<name>)",
+    "synthetic": "fuse: photos or folders to make multi-focus/multi-exposure pairs with a ground truth from",
+    "synthetic_skimage": "fuse: comma-separated scikit-image photos for those pairs (benchmark photos refused)",
+    "synthetic_fraction": "fuse: share of each batch that is synthetic pairs (default 0.5)",
+    "truth_weight": "fuse: weight of the supervised loss (L1 + gradient + SSIM to the truth) on synthetic pairs",
 }
 
 

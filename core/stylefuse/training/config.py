@@ -53,6 +53,12 @@ class TrainConfig:
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0
     ssim_weight: float = 0.5
+    # fusion pairs with a ground truth, made on the fly (stylefuse.data.synthetic): multi-focus and
+    # multi-exposure copies of real photos, trained with a supervised loss beside the real pairs
+    synthetic: list[str] = field(default_factory=list)  # photos or folders (--split applies to folders)
+    synthetic_skimage: str = ""               # comma-separated scikit-image photos, e.g. brick,grass
+    synthetic_fraction: float = 0.5           # share of each batch that is synthetic (with --synthetic*)
+    truth_weight: float = 1.0                 # weight of the supervised loss on the synthetic rows
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -72,8 +78,12 @@ class TrainConfig:
             raise UserError(f"--task must be 'style' or 'fuse', not {self.task!r}")
         if self.task == "style" and (not self.style or not self.content):
             raise UserError("--task style needs --style IMAGE (one or more) and --content IMAGES/FOLDERS")
-        if self.task == "fuse" and not self.pairs:
-            raise UserError("--task fuse needs --pairs DIR_A:DIR_B (one or more)")
+        if self.task == "fuse" and not (self.pairs or self.synthetic or self.synthetic_skimage):
+            raise UserError("--task fuse needs --pairs DIR_A:DIR_B (one or more) or --synthetic photos")
+        if self.task == "fuse" and not 0.0 <= self.synthetic_fraction <= 1.0:
+            raise UserError(f"--synthetic-fraction must be in [0, 1], not {self.synthetic_fraction}")
+        if self.task == "fuse" and self.synthetic_fraction == 1.0 and self.pairs:
+            raise UserError("--synthetic-fraction 1 leaves no room for the --pairs: use < 1")
         for p in self.pairs:
             if p.count(":") != 1:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")

@@ -11,13 +11,16 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from ..data import (
+    MixedFusionBatches,
     PairBatches,
     StyleBatches,
+    SyntheticPairBatches,
     informative,
     list_images,
     load_image_tensor,
     load_slices,
     paired_files,
+    skimage_photos,
     step_generator,
     take_part,
 )
@@ -65,10 +68,35 @@ def load_data(cfg: TrainConfig):
                                 f"{shape_a[0][1:]} vs {len(slices_b)} x {shape_b[0][1:]})")
             pairs += [(a, b) for a, b in zip(slices_a, slices_b, strict=True)
                       if float((a + b).max()) > 1e-3]
-    return PairBatches(pairs, cfg.crop, cfg.batch, cfg.seed), []
+    if not (cfg.synthetic or cfg.synthetic_skimage):
+        return PairBatches(pairs, cfg.crop, cfg.batch, cfg.seed), []
+    return mixed_fusion_batches(cfg, pairs), []
 
 
-def validation_metrics(cfg: TrainConfig, gen_model, x, y) -> tuple[dict[str, float], torch.Tensor]:
+def synthetic_photos(cfg: TrainConfig) -> list[torch.Tensor]:
+    """The photos synthetic pairs are made from: --synthetic files/folders (--split applies to folders), RGB."""
+    files = [f for p in cfg.synthetic for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
+                                                 else list_images([p]))]
+    photos = [load_image_tensor(f, 3) for f in files]
+    names = [n.strip() for n in cfg.synthetic_skimage.split(",") if n.strip()]
+    return photos + skimage_photos(names)
+
+
+def mixed_fusion_batches(cfg: TrainConfig, pairs) -> MixedFusionBatches:
+    n_syn = cfg.batch if not pairs else max(1, min(cfg.batch - 1, round(cfg.batch * cfg.synthetic_fraction)))
+    n_real = cfg.batch - n_syn
+    real = PairBatches(pairs, cfg.crop, n_real, cfg.seed) if pairs and n_real else None
+    return MixedFusionBatches(real, SyntheticPairBatches(synthetic_photos(cfg), cfg.crop, n_syn, cfg.seed), n_real)
+
+
+def unpack_batch(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """(a, b) or (a, b, truth, supervised rows) -> always the four (None where there is no truth)."""
+    if len(batch) == 4:
+        return batch[0], batch[1], batch[2], batch[3]
+    return batch[0], batch[1], None, None
+
+
+def validation_metrics(cfg: TrainConfig, gen_model, x, y, truth=None, rows=None) -> tuple[dict[str, float], torch.Tensor]:
     with torch.no_grad():
         fake = gen_model(x, y)
         if cfg.task == "style":
@@ -78,6 +106,9 @@ def validation_metrics(cfg: TrainConfig, gen_model, x, y) -> tuple[dict[str, flo
         else:
             metrics = {"psnr_to_max": psnr(fake, torch.maximum(x, y)).item(),
                        "ssim_sum": (ssim(fake, x) + ssim(fake, y)).item()}
+            if truth is not None and rows is not None and bool(rows.any()):
+                metrics["psnr_to_truth"] = psnr(fake[rows], truth[rows]).item()
+                metrics["ssim_to_truth"] = ssim(fake[rows], truth[rows]).item()
     grid = torch.cat([x[:2], y[:2], fake[:2]], dim=3)  # rows: samples; columns: input, reference, output
     grid = torch.cat(list(grid.expand(-1, 3, -1, -1)), dim=1)
     return metrics, grid
@@ -178,7 +209,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
             old.unlink(missing_ok=True)
         return path
 
-    val_x, val_y = batches(VAL_STEP, 0)
+    val_x, val_y, val_truth, val_rows = unpack_batch(batches(VAL_STEP, 0))
     bar = None
     if info.is_main and progress is None:
         from tqdm import tqdm
@@ -191,16 +222,17 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         g_ddp.train()
         d_ddp.train()
         while step < cfg.steps:
-            x, y = batches(step, info.rank)
+            x, y, truth, rows = unpack_batch(batches(step, info.rank))
             gen = step_generator(cfg.seed, step, info.rank, stream=1)
             fake = g_ddp(x, y)
             loss_d = None
             if cfg.adv_weight > 0:
-                loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y), fake, cfg.adversarial)
+                loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y, truth, rows), fake, cfg.adversarial)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
-            terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen)
+            terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen,
+                                truth, rows)
             opt_g.zero_grad(set_to_none=True)
             terms["total"].backward()
             opt_g.step()
@@ -213,7 +245,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
                     writer.add_scalar("loss_d", loss_d.item(), step)
             if writer is not None and (step % cfg.val_every == 0 or step == cfg.steps):
                 gen_model.eval()
-                metrics, grid = validation_metrics(cfg, gen_model, val_x, val_y)
+                metrics, grid = validation_metrics(cfg, gen_model, val_x, val_y, val_truth, val_rows)
                 gen_model.train()
                 for k, v in metrics.items():
                     writer.add_scalar(f"val/{k}", v, step)
@@ -243,7 +275,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     if not info.is_main:
         return None
     gen_model.eval()
-    metrics, _ = validation_metrics(cfg, gen_model, val_x, val_y)
+    metrics, _ = validation_metrics(cfg, gen_model, val_x, val_y, val_truth, val_rows)
     writer.close()
     if cfg.task == "style" and len(styles) == 1:
         ref = styles[0][None]
@@ -270,4 +302,9 @@ def _describe(cfg: TrainConfig, n_styles: int = 1) -> str:
         a, b = (Path(part) for part in spec.split(":"))
         pairs.append(f"{a.parent.name}/{a.name}+{b.name}" if a.parent == b.parent else f"{a}+{b}")
     split = "" if cfg.split == "all" else f" ({cfg.split} of each)"
-    return "fusion model trained on " + ", ".join(pairs) + split
+    text = "fusion model trained on " + ", ".join(pairs) + split
+    if cfg.synthetic or cfg.synthetic_skimage:
+        photos = [f"{Path(p).parent.name}/{Path(p).name}" for p in cfg.synthetic] + [f"scikit-image {n.strip()}" for n in cfg.synthetic_skimage.split(",") if n.strip()]
+        text += (f", with multi-focus/multi-exposure pairs made from {', '.join(photos)}"
+                 f"{split if cfg.synthetic else ''} (supervised by the original)")
+    return text

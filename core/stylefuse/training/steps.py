@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from ..losses import FusionLoss, StyleTransferLoss, discriminator_loss, generator_loss
+from ..losses.fusion_supervised import MixedFusionLoss, SupervisedFusionLoss
 from .config import TrainConfig
 
 
@@ -23,14 +24,20 @@ def build_task_loss(cfg: TrainConfig) -> nn.Module:
     if cfg.task == "style":
         return StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
                                  cfg.structure_weight, cfg.tv_weight)
-    return FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight)
+    unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight)
+    if not (cfg.synthetic or cfg.synthetic_skimage):
+        return unsupervised
+    return MixedFusionLoss(unsupervised, SupervisedFusionLoss(), cfg.truth_weight)
 
 
 def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, fake: torch.Tensor,
-                x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
+                x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, truth: torch.Tensor | None = None,
+                rows: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """G's loss: the task terms plus adv_weight x the adversarial term L_G = -E[log D(G)]."""
     if cfg.task == "style":
         terms = task_loss(fake, x, y, generator=gen)
+    elif truth is not None:
+        terms = task_loss(fake, x, y, truth, rows)
     else:
         terms = task_loss(fake, x, y)
     if disc is not None and cfg.adv_weight > 0:
@@ -39,6 +46,10 @@ def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, 
     return terms
 
 
-def real_images_for_d(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """What D sees as real: style crops (style); the source images themselves (fusion)."""
-    return y
+def real_images_for_d(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, truth: torch.Tensor | None = None,
+                      rows: torch.Tensor | None = None) -> torch.Tensor:
+    """What D sees as real: style crops (style); the source images themselves (fusion), the original
+    photo for synthetic pairs (a degraded copy is not what a good fusion looks like)."""
+    if truth is None or rows is None:
+        return y
+    return torch.where(rows.view(-1, 1, 1, 1), truth, y)
