@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from stylefuse.models import FusionGenerator, StyleGenerator, generator_receptive_radius
+from stylefuse.models.generator import head_conv, head_output
 
 
 def _randomise(model: torch.nn.Module) -> torch.nn.Module:
@@ -63,3 +64,44 @@ def test_borders_are_not_darkened_by_padding():
         return abs(float(out[..., 0, :].mean() - out[..., 40:56, 40:56].mean()))
 
     assert border_offset(padded) < 0.5 * border_offset(unpadded)
+
+
+@pytest.mark.parametrize("config", [{}, {"channels": 1, "edge_pad": 0}, {"widths": (8, 16), "n_res": 2, "full": 4,
+                                                                        "edge_pad": 5}])
+def test_inference_head_is_the_training_head(config):
+    """At inference the head runs on a half-resolution grid (models/generator.py head_output); it must
+    be the same function as the full-resolution head used in training, borders and odd sizes included,
+    eager and TorchScript alike (the shipped models were re-exported on this promise)."""
+    torch.manual_seed(0)
+    model = StyleGenerator(**config)
+    with torch.no_grad():  # sizes that keep the output off the sigmoid's flat ends, so differences show
+        for param in model.parameters():
+            param.normal_(0.0, 0.05)
+        model.head.weight.normal_(0.0, 0.1)
+    code = torch.randn(1, model.config["code_dim"])
+    scripted = torch.jit.script(model.eval())
+    for h, w in [(1, 1), (7, 13), (64, 64), (130, 97)]:
+        x = torch.rand(2, model.channels, h, w)
+        with torch.no_grad():
+            reference = model.train().forward_code(x, code)
+            model.eval()
+            fast = model.forward_code(x, code)
+        with torch.inference_mode():
+            script = scripted.forward_code(x, code)
+        assert fast.shape == script.shape == reference.shape == (2, model.channels, h, w)
+        assert (fast - reference).abs().max() <= 1e-5
+        assert (script - reference).abs().max() <= 1e-5
+
+
+def test_dual_grid_head_is_the_full_resolution_conv():
+    """The half-resolution convs of `head_output` against the plain full-resolution head conv, on
+    random features (not a trained trunk's) and inputs, every pixel including the borders."""
+    torch.manual_seed(0)
+    weight, bias = torch.randn(3, 11, 3, 3), torch.randn(3)
+    feats_half = torch.rand(2, 32, 10, 13).contiguous(memory_format=torch.channels_last)
+    x = torch.rand(2, 3, 20, 26).contiguous(memory_format=torch.channels_last)
+    eps = 1.0 / 512.0
+    full = torch.sigmoid(torch.logit(x.clamp(eps, 1 - eps))
+                         + head_conv(weight, bias, torch.nn.functional.pixel_shuffle(feats_half, 2), x))
+    assert (head_output(weight, bias, feats_half, x, eps, 0, 0, 20, 26) - full).abs().max() <= 1e-5
+    assert (head_output(weight, bias, feats_half, x, eps, 3, 2, 15, 21) - full[..., 3:18, 2:23]).abs().max() <= 1e-5
