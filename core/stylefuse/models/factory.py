@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from .discriminator import MultiScaleDiscriminator
+from .fusion_hybrid import FocusFusionGenerator
 from .generator import FusionGenerator, StyleGenerator
 
 
@@ -11,7 +12,8 @@ def build_generator(task: str, **config) -> nn.Module:
     if task == "style":
         return StyleGenerator(**config)
     if task == "fuse":
-        return FusionGenerator(**config)
+        # the focus-measure hybrid is told apart by its config (what cards and checkpoints store)
+        return FocusFusionGenerator(**config) if "focus_radius" in config else FusionGenerator(**config)
     raise ValueError(f"unknown task {task!r} (expected 'style' or 'fuse')")
 
 

@@ -271,4 +271,5 @@ class FusionGenerator(nn.Module):
 
 def generator_receptive_radius(generator: nn.Module) -> int:
     cfg = generator.config
-    return receptive_radius(cfg["widths"], cfg["n_res"])
+    # context_radius: what a generator adds around the trunk (e.g. FocusFusionGenerator's focus measure)
+    return receptive_radius(cfg["widths"], cfg["n_res"]) + int(cfg.get("context_radius", 0))

@@ -28,6 +28,7 @@ _HELP = {
     "synthetic_skimage": "fuse: comma-separated scikit-image photos for those pairs (benchmark photos refused)",
     "synthetic_fraction": "fuse: share of each batch that is synthetic pairs (default 0.5)",
     "truth_weight": "fuse: weight of the supervised loss (L1 + gradient + SSIM to the truth) on synthetic pairs",
+    "fusion_arch": "fuse: blend (default: trunk -> blending weight + residual) or focus (adds a classical focus measure)",
 }
 
 

@@ -59,6 +59,7 @@ class TrainConfig:
     synthetic_skimage: str = ""               # comma-separated scikit-image photos, e.g. brick,grass
     synthetic_fraction: float = 0.5           # share of each batch that is synthetic (with --synthetic*)
     truth_weight: float = 1.0                 # weight of the supervised loss on the synthetic rows
+    fusion_arch: str = "blend"                # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -87,6 +88,8 @@ class TrainConfig:
         for p in self.pairs:
             if p.count(":") != 1:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")
+        if self.fusion_arch not in ("blend", "focus"):
+            raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
             raise UserError(f"--slice-axis must be 0, 1 or 2, not {self.slice_axis}")
         if self.steps < 1 or self.batch < 1 or self.crop < 16:
@@ -108,6 +111,8 @@ class TrainConfig:
             cfg["widths"] = parse_widths(self.widths)
         if self.n_res:
             cfg["n_res"] = self.n_res
+        if self.task == "fuse" and self.fusion_arch == "focus":
+            cfg["focus_radius"] = 3
         return cfg
 
     def to_json(self) -> str:
