@@ -94,6 +94,9 @@ def build_parser() -> CliParser:
                    help="0 keeps the input, 1 is the full style (default: %(default)s)")
     p.add_argument("--mask", metavar="M", help="image of the input's size: where to apply the style (0..1, soft)")
     p.add_argument("--preserve-color", action="store_true", help="keep the input's colours, take the style's texture")
+    p.add_argument("--no-palette", action="store_true",
+                   help="skip the palette step (the input's colours mapped onto the style's before the "
+                        "generator); in-process runs only")
     _add_run_options(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write (never one of the inputs)")
 

@@ -91,8 +91,8 @@ def cmd_stylize(args, extra) -> int:
     with progress(f"stylize ({model_name})", args.quiet) as cb:
         result = stylize(src.array, model=model, reference=None if reference is None else reference.array,
                          strength=args.strength, mask=None if mask is None else mask.array,
-                         preserve_color=args.preserve_color, is_stack=src.is_stack,
-                         tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
+                         preserve_color=args.preserve_color, palette=not args.no_palette,
+                         is_stack=src.is_stack, tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
     _write(args.output, result, src)
     return 0
 
@@ -135,6 +135,9 @@ def cmd_fuse(args, extra) -> int:
 def _stylize_on_server(args, src, reference, mask, style_path) -> int:
     from .client import TritonTransport
 
+    if args.no_palette:
+        raise UserError("--no-palette is for in-process runs (a server applies the palette; "
+                        "--preserve-color keeps the input's colours there)")
     transport = TritonTransport(args.server)
     transport.ping()
     model = (args.model if style_path is not None else args.style or args.model)

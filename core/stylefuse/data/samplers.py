@@ -1,8 +1,10 @@
 """Training batches as pure functions of (seed, step, rank): exact resume needs no sampler state."""
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..pipeline.palette import apply_curves, palette_curves, quantiles, source_cdf
 from .augment import random_affine_crop
 
 
@@ -20,23 +22,39 @@ def _fit(img: torch.Tensor, min_side: int) -> torch.Tensor:
                          align_corners=False)[0]
 
 
+def _hwc(img: torch.Tensor) -> np.ndarray:
+    return img.permute(1, 2, 0).numpy()
+
+
 class StyleBatches:
-    """Content crops and style crops, augmented (rotation, translation, scale, flip)."""
+    """Content crops and style crops, augmented (rotation, translation, scale, flip).
+
+    With `palette`, each content crop is first mapped onto its style's colours by the very curves
+    the pipeline uses at inference (`stylefuse.pipeline.palette`): built from the whole content
+    image's histogram and the whole painting's quantiles, so the generator learns on what it gets.
+    """
 
     def __init__(self, contents: list[torch.Tensor], styles: list[torch.Tensor], crop: int, batch: int,
-                 seed: int):
+                 seed: int, palette: bool = False):
         self.contents = [_fit(c, crop) for c in contents]
         self.styles = [_fit(s, crop) for s in styles]
         self.crop, self.batch, self.seed = crop, batch, seed
+        self.palettes = [quantiles(_hwc(s)) for s in styles] if palette else None
+        self.cdfs = [source_cdf(_hwc, [c]) for c in contents] if palette else None
+
+    def _map(self, crop: torch.Tensor, content: int, style: int) -> torch.Tensor:
+        curves = palette_curves(self.cdfs[content], self.palettes[style])
+        return torch.from_numpy(apply_curves(_hwc(crop.clamp(0, 1)), curves)).permute(2, 0, 1).contiguous()
 
     def __call__(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         gen = step_generator(self.seed, step, rank)
         content, style = [], []
         for _ in range(self.batch):
-            c = self.contents[int(torch.randint(len(self.contents), (), generator=gen))]
-            s = self.styles[int(torch.randint(len(self.styles), (), generator=gen))]
-            content += random_affine_crop([c], self.crop, gen)
-            style += random_affine_crop([s], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5))
+            ci = int(torch.randint(len(self.contents), (), generator=gen))
+            si = int(torch.randint(len(self.styles), (), generator=gen))
+            crop = random_affine_crop([self.contents[ci]], self.crop, gen)[0]
+            content.append(crop if self.palettes is None else self._map(crop, ci, si))
+            style += random_affine_crop([self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5))
         return torch.stack(content), torch.stack(style)
 
 

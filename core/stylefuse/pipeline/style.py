@@ -9,6 +9,7 @@ from .color import chroma, luma, to_channels, ycbcr_to_rgb
 from .inputs import read_input
 from .layout import as_slices
 from .loading import model_call, model_device, resolve_model
+from .palette import apply_curves, check_quantiles, palette_curves, quantiles, source_cdf
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .tiling import tile_options
@@ -28,16 +29,46 @@ def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
             return model.module.default_style(1)
         except RuntimeError:
             raise UserError(f"style model {model.name!r} has no built-in style: give a reference (style) image") from None
-    ref = read_input(reference, None, None, "reference")
-    if ref.empty:
-        raise UserError(f"reference image is empty {ref.array.shape}")
-    middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
-    unit = to_channels(ref.unit(middle, slice(None)), model.channels)
-    image = resize_image(as_batch(unit, model_device(model)), *reference_size(ref.layout.height, ref.layout.width))
+    unit = _reference_unit(model, reference)
+    image = resize_image(as_batch(unit, model_device(model)), *reference_size(unit.shape[1], unit.shape[2]))
     code = model_call(model, model.module.encode_style)(image)
     if not bool(torch.isfinite(code).all()):
         raise UserError("reference image gave an invalid style code (is it blank or too small?)")
     return code
+
+
+PALETTE_BAND_ROWS = 256  # rows per read while gathering the source's histogram (bounded memory)
+
+
+def _reference_unit(model: LoadedModel, reference) -> np.ndarray:
+    """The reference as the model sees it: one slice (a stack's middle one), model channels, [0, 1]."""
+    ref = read_input(reference, None, None, "reference")
+    if ref.empty:
+        raise UserError(f"reference image is empty {ref.array.shape}")
+    middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
+    return to_channels(ref.unit(middle, slice(None)), model.channels)
+
+
+def style_palette(model: LoadedModel, reference=None) -> np.ndarray | None:
+    """The colours to map the source to: the reference's quantiles, else the painting's from the
+    model card; None for a model without one (trained before palettes, or a grey model)."""
+    if reference is not None:
+        return quantiles(_reference_unit(model, reference))
+    stored = model.card.get("palette")
+    if stored is None:
+        return None
+    try:
+        return check_quantiles(stored, model.channels)
+    except ValueError as exc:
+        raise UserError(f"style model {model.name!r}: invalid palette in its card ({exc})") from None
+
+
+def _source_curves(src, channels: int, target: np.ndarray) -> np.ndarray:
+    layout = src.layout
+    bands = [(z, slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
+             for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+    cdf = source_cdf(lambda b: to_channels(src.unit(slice(b[0], b[0] + 1), b[1]), channels), bands)
+    return palette_curves(cdf, target)
 
 
 def _to_output_colour(stylized: np.ndarray, source: np.ndarray, preserve_color: bool) -> np.ndarray:
@@ -59,6 +90,7 @@ def stylize(
     strength: float = 1.0,
     mask: np.ndarray | None = None,
     preserve_color: bool = False,
+    palette: bool = True,
     is_stack: bool | None = None,
     tile_size: int | None = 1024,
     tile_overlap: int | None = None,
@@ -72,6 +104,8 @@ def stylize(
     Returns an array of the input's dtype, shape and value range (see `stylefuse.pipeline.ranges`);
     alpha is passed through untouched, and pixels where strength * mask == 0 are the input's own.
     `model` is a LoadedModel, a model name, or None for the default style model.
+    `palette`: first map the source's colours onto the style's (the reference's, else the painting
+    the model was trained on; see `stylefuse.pipeline.palette`); off with preserve_color.
     """
     loaded = resolve_model(model, "style")
     src = read_input(image, is_stack, value_range, "image")
@@ -82,6 +116,8 @@ def stylize(
     if src.empty:
         return src.array.copy()
     code = style_code(loaded, reference)
+    target = style_palette(loaded, reference) if palette and not preserve_color else None
+    curves = None if target is None else _source_curves(src, loaded.channels, target)
 
     out = np.empty(src.array.shape, src.dtype)
     out_view = as_slices(out, src.layout)
@@ -89,7 +125,8 @@ def stylize(
     device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
-        return (as_batch(to_channels(src.unit(z, rows, cols), loaded.channels), device),)
+        unit = to_channels(src.unit(z, rows, cols), loaded.channels)
+        return (as_batch(unit if curves is None else apply_curves(unit, curves), device),)
 
     forward_code = model_call(loaded, loaded.module.forward_code)
 
@@ -97,9 +134,11 @@ def stylize(
         return forward_code(x, code)
 
     def finish(z: slice, rows: slice, stylized: np.ndarray) -> None:
-        source = src.unit(z, rows)
-        result = _to_output_colour(stylized, source, preserve_color)
         weight = strength if mask_bands is None else strength * mask_bands(z, rows)
+        # The plain case (full strength, no mask, same channels, own colours) needs no [0, 1] copy of the source.
+        plain = mask_bands is None and strength == 1 and not preserve_color and stylized.shape[-1] == colour
+        source = None if plain else src.unit(z, rows)
+        result = stylized if plain else _to_output_colour(stylized, source, preserve_color)
         out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, result, weight, src.rng)
         out_view[z, rows, :, colour:] = src.alpha(z, rows)
 

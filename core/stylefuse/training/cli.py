@@ -22,6 +22,8 @@ _HELP = {
     "run_dir": "checkpoints, TensorBoard logs, config.json (default: <data dir>/runs/<name>)",
     "preset": "fast: a style model in <= 10 minutes here (steps, crop, loss weights, time budget); flags override it",
     "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
+    "no_palette": "style: no palette step (train on the raw photos' colours; the card stores no palette)",
+    "style_side": "downscale style images to this long side (px) before cropping, 0 keeps their size (default 512)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",
     "out_dir": "model folder to write (default: <user model dir>/<name>)",
     "synthetic": "fuse: photos or folders to make multi-focus/multi-exposure pairs with a ground truth from",

@@ -31,6 +31,13 @@ class TrainConfig:
     slice_axis: int = 0                       # volumes (NIfTI, DICOM series, TIFF stacks) are sliced along it
     crop: int = 128
     batch: int = 4
+    # Paintings larger than this (long side, px) are downscaled before cropping: the texture a
+    # model learns is the painting's at the scale results are viewed (the benchmark's 512-px long
+    # side); at its full size a 1242-px painting's strokes are 2.4x finer than that. 0: keep size.
+    style_side: int = 512
+    # Style: train on photos whose colours were first mapped onto the painting's (the pipeline's
+    # palette step, `stylefuse.pipeline.palette`), and store the painting's palette in the card.
+    no_palette: bool = False
     # optimisation
     steps: int = 2000
     time_budget_s: float = 0.0                # stop (and export) once training has run this long; 0: no limit
@@ -92,6 +99,8 @@ class TrainConfig:
             raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
             raise UserError(f"--slice-axis must be 0, 1 or 2, not {self.slice_axis}")
+        if self.style_side and self.style_side < self.crop:
+            raise UserError(f"--style-side must be 0 or >= --crop ({self.crop}), not {self.style_side}")
         if self.steps < 1 or self.batch < 1 or self.crop < 16:
             raise UserError("--steps and --batch must be >= 1 and --crop >= 16")
         if self.widths:

@@ -28,6 +28,7 @@ from ..errors import UserError
 from ..export import export_generator
 from ..losses.image_ops import luminance, psnr, ssim
 from ..models import build_discriminator, build_generator
+from ..pipeline.palette import quantiles
 from ..registry import user_models_dir, validate_model_name
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -49,14 +50,23 @@ def default_run_dir(name: str) -> Path:
     return user_models_dir().parent / "runs" / name
 
 
+def fit_long_side(img: torch.Tensor, side: int) -> torch.Tensor:
+    """Downscale a C x H x W image (area filter) so its long side is at most `side` (0: unchanged)."""
+    long_side = max(img.shape[-2:])
+    if not side or long_side <= side:
+        return img
+    size = [max(1, round(d * side / long_side)) for d in img.shape[-2:]]
+    return F.interpolate(img[None], size=size, mode="area")[0]
+
+
 def load_data(cfg: TrainConfig):
     if cfg.task == "style":
-        styles = [load_image_tensor(p, 3) for p in list_images(cfg.style)]
+        styles = [fit_long_side(load_image_tensor(p, 3), cfg.style_side) for p in list_images(cfg.style)]
         # --split applies to each content folder too, so held-out photos stay unseen.
         files = [f for p in cfg.content for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
                                                    else list_images([p]))]
         contents = [s for f in files for s in informative(load_slices(f, 3, cfg.slice_axis))]
-        return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed), styles
+        return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette), styles
     pairs = []
     for spec in cfg.pairs:
         dir_a, dir_b = spec.split(":")
@@ -283,7 +293,10 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         if scale < 1:
             ref = F.interpolate(ref, scale_factor=scale, mode="area")
         gen_model.set_default_style(ref)
-    card_extra = {
+    card_extra = {}
+    if cfg.task == "style" and len(styles) == 1 and not cfg.no_palette:
+        card_extra["palette"] = quantiles(styles[0].permute(1, 2, 0).numpy()).round(5).tolist()
+    card_extra |= {
         "description": _describe(cfg, len(styles)),
         "training": {"command": cfg.command, "config": cfg.__dict__ | {}, "steps": step,
                      "wall_time_s": round(wall, 1), "world_size": info.world_size,

@@ -1,0 +1,96 @@
+"""The painting's palette: per-channel histogram matching of the source to a style's colours.
+
+The hybrid half of style transfer. A feed-forward generator trained for minutes on a CPU learns
+brush texture slowly but is asked to move every colour of the photo as well; classical histogram
+matching moves the colours exactly and costs a table look-up. So the pipeline first maps each
+channel of the *whole* source through one monotone curve (source CDF -> the painting's quantiles)
+and the generator then paints texture on top of that (it is trained on inputs mapped the same way,
+see `stylefuse.data.samplers.StyleBatches`).
+
+One curve for the whole image (or the whole stack) keeps tiles seam-free and slices of a volume
+consistent; the source's histogram is gathered band by band, so memory stays bounded.
+
+    quantiles(image)                 -> C x PALETTE_POINTS values of each channel (what a card stores)
+    source_cdf(read_band, bands)     -> C x BINS cumulative histogram of a source, streamed
+    palette_curves(cdf, quantiles)   -> C x BINS output value for each input bin
+    apply_curves(unit, curves)       -> the mapped image (float32, [0, 1])
+"""
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+PALETTE_POINTS = 256  # quantiles stored per channel (a model card carries 3 x 256 numbers)
+QUANTILE_MAX_PIXELS = 1 << 20
+BINS = 4096  # histogram bins of the source: 16x finer than 8-bit, so 8-bit images map exactly
+
+
+def quantiles(unit: np.ndarray, points: int = PALETTE_POINTS) -> np.ndarray:
+    """Per-channel quantiles (C x points, at probabilities 0..1) of a ... x C float image."""
+    flat = np.asarray(unit).reshape(-1, unit.shape[-1])
+    if flat.shape[0] > QUANTILE_MAX_PIXELS:  # a regular subsample: quantiles of a big painting, fast
+        flat = flat[:: flat.shape[0] // QUANTILE_MAX_PIXELS + 1]
+    flat = flat.astype(np.float64)
+    if flat.shape[0] == 0:
+        raise ValueError("an empty image has no palette")
+    probs = np.linspace(0.0, 1.0, points)
+    return np.quantile(flat, probs, axis=0).T.astype(np.float32)
+
+
+def check_quantiles(q, channels: int) -> np.ndarray:
+    """A palette from a card: C x n finite, non-decreasing values in [0, 1]."""
+    arr = np.asarray(q, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] != channels or arr.shape[1] < 2:
+        raise ValueError(f"palette must be {channels} x n quantiles, got shape {arr.shape}")
+    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1 or (np.diff(arr, axis=1) < 0).any():
+        raise ValueError("palette quantiles must be finite, within [0, 1] and non-decreasing")
+    return arr
+
+
+def _bin_index(unit: np.ndarray) -> np.ndarray:
+    return np.clip((unit * (BINS - 1) + 0.5).astype(np.int64), 0, BINS - 1)
+
+
+def source_cdf(read_band: Callable[[object], np.ndarray], bands: Iterable) -> np.ndarray:
+    """C x BINS cumulative distribution of a source read band by band (`read_band(b)` -> ... x C in [0, 1]).
+
+    The value of bin k is the fraction of pixels at or below k, shifted by half a bin's own mass
+    (a mid-rank CDF), so a constant image maps to the painting's median, not its maximum.
+    """
+    hist = None
+    for band in bands:
+        unit = read_band(band)
+        flat = unit.reshape(-1, unit.shape[-1])
+        idx = _bin_index(flat)
+        counts = np.stack([np.bincount(idx[:, c], minlength=BINS) for c in range(flat.shape[1])])
+        hist = counts if hist is None else hist + counts
+    if hist is None or hist.sum() == 0:
+        raise ValueError("an empty source has no colour distribution")
+    hist = hist.astype(np.float64)
+    total = hist.sum(axis=1, keepdims=True)
+    return (np.cumsum(hist, axis=1) - 0.5 * hist) / total
+
+
+def palette_curves(cdf: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """C x BINS: for each source bin, the target value at the same rank (source CDF -> target quantiles).
+
+    A grey source (1 channel) against a colour palette gives three curves of the same ranks.
+    """
+    if cdf.shape[0] not in (1, target.shape[0]):
+        raise ValueError("source and palette channel counts differ")
+    probs = np.linspace(0.0, 1.0, target.shape[1])
+    rows = [np.interp(cdf[min(c, cdf.shape[0] - 1)], probs, target[c]) for c in range(target.shape[0])]
+    return np.stack(rows).astype(np.float32)
+
+
+def apply_curves(unit: np.ndarray, curves: np.ndarray) -> np.ndarray:
+    """Map each channel of a ... x C float image through its curve (C must equal the curves' count;
+    a grey image with three curves becomes a three-channel image)."""
+    channels = curves.shape[0]
+    if unit.shape[-1] not in (1, channels):
+        raise ValueError("image and palette channel counts differ")
+    idx = _bin_index(unit)
+    out = np.empty(unit.shape[:-1] + (channels,), np.float32)
+    for c in range(channels):
+        out[..., c] = curves[c][idx[..., min(c, unit.shape[-1] - 1)]]
+    return out
