@@ -251,6 +251,16 @@ def test_strength_and_soft_mask_blend_linearly(scene):
     assert np.allclose(out, rgb + 0.5 * mask[..., None] * (1 - 2 * rgb), atol=1e-6)
 
 
+def test_plain_call_equals_the_blended_path(style_model, scene):
+    """Full strength without a mask skips the source's [0, 1] copy and the blend: the same pixels as
+    an all-ones mask, which goes through them, in one tile and in several."""
+    image = (scene(80, 72) * 255).astype(np.uint8)
+    ones = np.ones(image.shape[:2], np.float32)
+    for tile in (None, 48):
+        assert np.array_equal(stylize(image, style_model, tile_size=tile),
+                              stylize(image, style_model, tile_size=tile, mask=ones))
+
+
 @pytest.mark.parametrize("kind", ["bool", "uint8", "float"])
 def test_mask_zero_is_bit_identical(style_model, scene, kind):
     # float64 in an odd range: its round trip through float32 [0, 1] is not exact, so only a

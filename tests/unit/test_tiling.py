@@ -72,3 +72,27 @@ def test_runner_cancel_and_progress():
                   lambda x: x, lambda z, r, res: None, tile_size=20, overlap=4, margin=4, multiple=4, batch_size=4,
                   progress=lambda d, t: calls.append((d, t)), cancel=lambda: len(calls) > 2)
     assert calls == [(0, 36), (4, 36), (8, 36)]  # 4 slices x 3 x 3 tiles, stopped before the third call
+
+
+def test_single_tile_goes_straight_to_finish():
+    """An image that fits one tile skips the band and the feathering: the model's output is what
+    `finish` gets, each batch of slices once, with progress and cancel as for tiled runs."""
+    image = np.random.default_rng(1).random((5, 40, 36, 2), np.float32)
+    out = np.full(image.shape, np.nan, np.float32)
+    calls = []
+
+    def prepare(z, rows, cols):
+        assert (rows, cols) == (slice(0, 40), slice(0, 36))
+        return (torch.from_numpy(np.ascontiguousarray(image[z].transpose(0, 3, 1, 2))),)
+
+    def finish(z, rows, result):
+        assert rows == slice(0, 40) and np.isnan(out[z]).all()
+        out[z] = result
+
+    run_tiled(5, 40, 36, 2, prepare, blocky, finish, tile_size=64, overlap=8, margin=8, multiple=4, batch_size=2,
+              progress=lambda d, t: calls.append((d, t)))
+    expected = blocky(torch.from_numpy(image.transpose(0, 3, 1, 2))).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(out, expected) and calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    with pytest.raises(Cancelled):
+        run_tiled(5, 40, 36, 2, prepare, blocky, lambda z, r, res: None, tile_size=None, overlap=8, margin=8,
+                  multiple=4, batch_size=2, progress=lambda d, t: calls.append((d, t)), cancel=lambda: len(calls) > 5)

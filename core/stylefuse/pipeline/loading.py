@@ -4,9 +4,11 @@ import torch
 
 from ..errors import UserError
 from ..registry import LoadedModel, default_model_name, load_model
+from .memory import keep_freed_memory
 
 
 def resolve_model(model, task: str) -> LoadedModel:
+    keep_freed_memory()  # once per process: a model is about to run, repeatedly (see pipeline/memory.py)
     if model is None:
         model = default_model_name(task)
     if isinstance(model, str):

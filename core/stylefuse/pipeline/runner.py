@@ -80,8 +80,18 @@ def run_tiled(
     total, done = slices * len(rows) * len(cols), 0
     if progress is not None:
         progress(0, total)
+    single = len(rows) == 1 and len(cols) == 1  # the image fits one tile: no band, no feathering
     for z0 in range(0, slices, per_call):
         z = slice(z0, min(z0 + per_call, slices))
+        if single:
+            if cancel is not None and cancel():
+                raise Cancelled("cancelled by the caller")
+            out = forward(*prepare(z, rows[0].read, cols[0].read))
+            finish(z, rows[0].blend, out.permute(0, 2, 3, 1).float().cpu().numpy())
+            done += z.stop - z.start
+            if progress is not None:
+                progress(done, total)
+            continue
         carry = None  # blended rows shared with the next row of tiles
         for i, row in enumerate(rows):
             band = np.zeros((z.stop - z.start, row.blend.stop - row.blend.start, width, channels), np.float32)
