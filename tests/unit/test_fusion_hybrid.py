@@ -99,3 +99,25 @@ def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch):
     untiled = fuse(a, b, model=model, tile_size=None)
     tiled = fuse(a, b, model=model, tile_size=128)
     assert np.abs(tiled - untiled).max() <= 1e-4
+
+
+def test_focus_gain_starts_from_the_classical_rule():
+    """With the head silent, a focus_gain model picks the sharp input of a multi-focus pair."""
+    from stylefuse.data.synthetic import focus_pair
+    from stylefuse.losses.image_ops import psnr
+
+    torch.manual_seed(0)
+    model = FocusFusionGenerator(focus_radius=5, focus_gain=20.0).eval()
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    g = torch.Generator().manual_seed(1)
+    photo = F.avg_pool2d(torch.rand(1, 1, 130, 160, generator=g), 3, 1, 1, count_include_pad=False)[0]
+    mask = torch.zeros(1, 130, 160)
+    mask[..., :80] = 1.0
+    a, b = (t[None] for t in focus_pair(photo, mask, 3.0))
+    with torch.inference_mode():
+        fused = model(a, b)
+    assert float(psnr(fused, photo[None])) > float(psnr((a + b) / 2, photo[None])) + 10.0
+    assert "focus_gain" in dict(model.named_parameters())  # learned, starting at the rule
+    assert "focus_gain" not in FocusFusionGenerator().state_dict()  # without it: old checkpoints still load

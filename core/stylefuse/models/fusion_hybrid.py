@@ -8,6 +8,9 @@ sharpness directly: here the local energy of each input's Laplacian (|Laplacian|
 them beside the two images, so a sharp per-pixel choice is one threshold away, while the trunk
 still decides what the choice means (focus, exposure, modality).
 
+With `focus_gain` > 0 the contrast also enters the weight's logit directly (x a learned gain that
+starts there): the model starts as the classical max-activity rule and learns where to depart from it.
+
 The output is the FusionGenerator's: a per-pixel blending weight and a `residual_scale` x tanh
 residual, exactly zero where both inputs are. The focus features widen the receptive radius by
 r + 1 (Laplacian 1, box r): `context_radius` in the config says so to the tiling.
@@ -57,7 +60,7 @@ class FocusFusionGenerator(nn.Module):
 
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
                  noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
-                 residual_scale: float = 0.25, context_radius: int | None = None):
+                 residual_scale: float = 0.25, focus_gain: float = 0.0, context_radius: int | None = None):
         super().__init__()
         if context_radius is not None and context_radius != focus_radius + 1:  # the card's derived value
             raise ValueError("context_radius must be focus_radius + 1")
@@ -71,6 +74,15 @@ class FocusFusionGenerator(nn.Module):
         self.config = dict(channels=channels, widths=list(widths), n_res=n_res, noise_dim=noise_dim, full=full,
                            edge_pad=edge_pad, focus_radius=focus_radius, residual_scale=residual_scale,
                            context_radius=focus_radius + 1)
+        if focus_gain:
+            self.config["focus_gain"] = focus_gain
+            # The classical rule "take the input with more Laplacian energy" as the starting point:
+            # logit += gain x contrast (learned, starts at focus_gain). A trunk that has to discover
+            # focus selection by itself stayed at the average for 700 steps; this rule alone scores
+            # ~54 dB on multi-focus pairs (averaging ~36).
+            self.focus_gain = nn.Parameter(torch.tensor(float(focus_gain)))
+        else:
+            self.register_buffer("focus_gain", torch.zeros(()), persistent=False)
         self.trunk = Trunk(2 * channels + 2, list(widths), n_res, 0, noise_dim, full)
         self.head = conv3x3(self.trunk.out_ch, 1 + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
@@ -88,9 +100,10 @@ class FocusFusionGenerator(nn.Module):
         p = self.edge_pad
         c = self.channels
         ab = pad_for_trunk(torch.cat([source, reference], dim=1), p, self.multiple)
-        x = _layout(torch.cat([ab, focus_features(ab[:, :c], ab[:, c:], self.focus_radius)], dim=1), self.training)
+        focus = focus_features(ab[:, :c], ab[:, c:], self.focus_radius)
+        x = _layout(torch.cat([ab, focus], dim=1), self.training)
         out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
-        weight = torch.sigmoid(out[:, :1])
+        weight = torch.sigmoid(out[:, :1] + self.focus_gain * focus[:, :1, p:p + h, p:p + w])
         residual = self.residual_scale * torch.tanh(out[:, 1:])
         a = _layout(source, self.training)
         b = _layout(reference, self.training)

@@ -67,6 +67,8 @@ class TrainConfig:
     synthetic_fraction: float = 0.5           # share of each batch that is synthetic (with --synthetic*)
     truth_weight: float = 1.0                 # weight of the supervised loss on the synthetic rows
     fusion_arch: str = "blend"                # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
+    focus_radius: int = 3                     # focus: box radius (px) of the Laplacian energy
+    focus_gain: float = 0.0                   # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -121,7 +123,9 @@ class TrainConfig:
         if self.n_res:
             cfg["n_res"] = self.n_res
         if self.task == "fuse" and self.fusion_arch == "focus":
-            cfg["focus_radius"] = 3
+            cfg["focus_radius"] = self.focus_radius
+            if self.focus_gain:
+                cfg["focus_gain"] = self.focus_gain
         return cfg
 
     def to_json(self) -> str:
