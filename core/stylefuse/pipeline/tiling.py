@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
+from ..limits import DEFAULT_TILE_SIZE  # noqa: F401  (re-exported: the pipeline's default)
 
 
 @dataclass(frozen=True)
