@@ -44,7 +44,11 @@ def test_the_sharper_input_has_positive_focus_contrast():
     assert float(activity.min()) >= 0.0
 
 
-@pytest.mark.parametrize("kw", [{}, dict(widths=(8, 16), n_res=2, focus_radius=2)])
+VARIANTS = [{}, dict(widths=(8, 16), n_res=2, focus_radius=2),
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True)]
+
+
+@pytest.mark.parametrize("kw", VARIANTS)
 def test_declared_radius_bounds_the_measured_one(kw):
     model = _model(**kw)
     declared = generator_receptive_radius(model)
@@ -56,15 +60,14 @@ def test_declared_radius_bounds_the_measured_one(kw):
     hit = (x.grad[0].abs().sum(0) > 0).nonzero()
     measured = int((hit - c).abs().max())
     assert measured <= declared <= 1.5 * measured
-    assert declared == generator_receptive_radius(FusionGenerator_like(model)) + model.focus_radius + 1
+    # the trunk's radius plus the focus measure's (Laplacian 1 + box r)
+    plain = build_generator("fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"])
+    assert declared == generator_receptive_radius(plain) + model.focus_radius + 1
 
 
-def FusionGenerator_like(model):  # the same trunk without the focus measure
-    return build_generator("fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"])
-
-
-def test_exact_zeros_where_both_inputs_are_zero():
-    model = _model()
+@pytest.mark.parametrize("kw", VARIANTS)
+def test_exact_zeros_where_both_inputs_are_zero(kw):
+    model = _model(**kw)
     a, b = torch.rand(1, 1, 70, 90), torch.rand(1, 1, 70, 90)
     a[..., 20:40, 30:60] = 0.0
     b[..., 20:40, 30:60] = 0.0
@@ -74,8 +77,9 @@ def test_exact_zeros_where_both_inputs_are_zero():
     assert float(out[..., :20, :].min()) >= 0.0 and float(out.max()) <= 1.0
 
 
-def test_export_parity_and_rebuild_from_card(tmp_path):
-    model = _model()
+@pytest.mark.parametrize("kw", VARIANTS[::2])
+def test_export_parity_and_rebuild_from_card(tmp_path, kw):
+    model = _model(**kw)
     folder = export_generator(model, tmp_path / "focus-test", "focus-test")
     card = json.loads((folder / "card.json").read_text())
     assert card["architecture"]["class"] == "FocusFusionGenerator"
@@ -83,14 +87,16 @@ def test_export_parity_and_rebuild_from_card(tmp_path):
     assert card["receptive_radius"] == generator_receptive_radius(model)
     rebuilt = build_generator("fuse", **card["architecture"]["config"])
     assert isinstance(rebuilt, FocusFusionGenerator)
+    rebuilt.load_state_dict(model.state_dict())  # the card's config rebuilds the same network
     scripted = torch.jit.load(str(folder / "model.pt"))
     a, b = torch.rand(1, 1, 45, 61), torch.rand(1, 1, 45, 61)
     with torch.inference_mode():
         assert torch.allclose(scripted(a, b), model(a, b), atol=1e-6)
 
 
-def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch):
-    export_generator(_model(), tmp_path / "focus-tiles", "focus-tiles")
+@pytest.mark.parametrize("kw", VARIANTS[::2])
+def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch, kw):
+    export_generator(_model(**kw), tmp_path / "focus-tiles", "focus-tiles")
     monkeypatch.setenv("STYLEFUSE_MODELS", str(tmp_path))
     rng = np.random.default_rng(0)
     a = rng.random((400, 380), dtype=np.float32)
@@ -121,3 +127,18 @@ def test_focus_gain_starts_from_the_classical_rule():
     assert float(psnr(fused, photo[None])) > float(psnr((a + b) / 2, photo[None])) + 10.0
     assert "focus_gain" in dict(model.named_parameters())  # learned, starting at the rule
     assert "focus_gain" not in FocusFusionGenerator().state_dict()  # without it: old checkpoints still load
+
+
+def test_two_scale_with_equal_weights_is_the_plain_blend():
+    """Base and detail weights equal: the two-scale blend is the one-scale blend (base cancels)."""
+    torch.manual_seed(0)
+    model = FocusFusionGenerator(two_scale=True, focus_gate=True).eval()
+    plain = FocusFusionGenerator(focus_gate=True).eval()
+    with torch.no_grad():
+        for m in (model, plain):
+            m.head.weight.zero_()
+            m.head.bias.zero_()  # every weight 0.5, residual 0
+    a, b = torch.rand(1, 1, 64, 72), torch.rand(1, 1, 64, 72)
+    with torch.inference_mode():
+        assert torch.allclose(model(a, b), plain(a, b), atol=1e-6)
+        assert torch.allclose(plain(a, b), (a + b) / 2, atol=1e-6)

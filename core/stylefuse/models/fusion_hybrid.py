@@ -60,7 +60,8 @@ class FocusFusionGenerator(nn.Module):
 
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
                  noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
-                 residual_scale: float = 0.25, focus_gain: float = 0.0, context_radius: int | None = None):
+                 residual_scale: float = 0.25, focus_gain: float = 0.0, focus_gate: bool = False,
+                 two_scale: bool = False, context_radius: int | None = None):
         super().__init__()
         if context_radius is not None and context_radius != focus_radius + 1:  # the card's derived value
             raise ValueError("context_radius must be focus_radius + 1")
@@ -84,9 +85,23 @@ class FocusFusionGenerator(nn.Module):
         else:
             self.register_buffer("focus_gain", torch.zeros(()), persistent=False)
         self.trunk = Trunk(2 * channels + 2, list(widths), n_res, 0, noise_dim, full)
-        self.head = conv3x3(self.trunk.out_ch, 1 + channels)
+        # focus_gate: one more head channel, a per-pixel gate on the focus rule (starts open), so the
+        # trunk can switch the rule off where it is wrong (an over-exposed copy has more Laplacian energy)
+        self.gated = bool(focus_gate)
+        if self.gated:
+            self.config["focus_gate"] = True
+        # two_scale: blend a low-pass base (1/multiple-resolution block means, bilinear back) and the
+        # detail around it with separate weights: the base starts as the average, the detail follows the
+        # focus rule, as guided-filter fusion does (blur does not change the base; modalities mix there)
+        self.two_scale = bool(two_scale)
+        if self.two_scale:
+            self.config["two_scale"] = True
+        self.head = conv3x3(self.trunk.out_ch, 1 + int(self.gated) + int(self.two_scale) + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
         nn.init.zeros_(self.head.bias)
+        if self.gated:
+            with torch.no_grad():
+                self.head.bias[1] = 3.0
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
@@ -103,11 +118,27 @@ class FocusFusionGenerator(nn.Module):
         focus = focus_features(ab[:, :c], ab[:, c:], self.focus_radius)
         x = _layout(torch.cat([ab, focus], dim=1), self.training)
         out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
-        weight = torch.sigmoid(out[:, :1] + self.focus_gain * focus[:, :1, p:p + h, p:p + w])
-        residual = self.residual_scale * torch.tanh(out[:, 1:])
+        rule = self.focus_gain * focus[:, :1, p:p + h, p:p + w]
+        k = 1
+        if self.gated:
+            rule = rule * torch.sigmoid(out[:, k:k + 1])
+            k += 1
+        weight = torch.sigmoid(out[:, :1] + rule)
         a = _layout(source, self.training)
         b = _layout(reference, self.training)
-        fused = (weight * a + (1.0 - weight) * b + residual).clamp(0.0, 1.0)
+        if self.two_scale:
+            base_weight = torch.sigmoid(out[:, k:k + 1])
+            k += 1
+            f = self.multiple
+            base = F.interpolate(F.avg_pool2d(ab, f), scale_factor=float(f), mode="bilinear",
+                                 align_corners=False)[:, :, p:p + h, p:p + w]
+            base_a, base_b = base[:, :c], base[:, c:]
+            blended = (base_weight * base_a + (1.0 - base_weight) * base_b
+                       + weight * (a - base_a) + (1.0 - weight) * (b - base_b))
+        else:
+            blended = weight * a + (1.0 - weight) * b
+        residual = self.residual_scale * torch.tanh(out[:, k:])
+        fused = (blended + residual).clamp(0.0, 1.0)
         # Exact zeros where both sources are zero: black backgrounds of medical slices stay black.
         support = ((a + b) > 0).to(fused.dtype)
         return fused * support

@@ -31,6 +31,10 @@ _HELP = {
     "synthetic_fraction": "fuse: share of each batch that is synthetic pairs (default 0.5)",
     "truth_weight": "fuse: weight of the supervised loss (L1 + gradient + SSIM to the truth) on synthetic pairs",
     "fusion_arch": "fuse: blend (default: trunk -> blending weight + residual) or focus (adds a classical focus measure)",
+    "focus_radius": "focus: box radius (px) of the local Laplacian energy (default 3)",
+    "focus_gain": "focus: > 0 adds gain x focus contrast to the weight's logit (learned; start as the classical rule)",
+    "focus_gate": "focus: a learned per-pixel gate on that rule (the trunk can switch it off, e.g. for exposures)",
+    "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
 }
 
 

@@ -69,6 +69,8 @@ class TrainConfig:
     fusion_arch: str = "blend"                # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
     focus_radius: int = 3                     # focus: box radius (px) of the Laplacian energy
     focus_gain: float = 0.0                   # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
+    focus_gate: bool = False                  # focus: a learned per-pixel gate on that rule (can switch it off)
+    two_scale: bool = False                   # focus: separate weights for a low-pass base and the detail
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -126,6 +128,10 @@ class TrainConfig:
             cfg["focus_radius"] = self.focus_radius
             if self.focus_gain:
                 cfg["focus_gain"] = self.focus_gain
+            if self.focus_gate:
+                cfg["focus_gate"] = True
+            if self.two_scale:
+                cfg["two_scale"] = True
         return cfg
 
     def to_json(self) -> str:
