@@ -8,7 +8,8 @@ The runner knows nothing about images, dtypes or colour. It is given three funct
   tiles already blended) and writes the user's output for them.
 Work proceeds one row of tiles at a time, so the only full-width float buffer is one band of rows
 (tile_size high); the overlap with the next row of tiles is carried over. Memory stays bounded for
-huge images, and every output pixel is finished exactly once.
+huge images, and every output pixel is finished exactly once. An image that fits one tile skips
+the band: the model's output goes to `finish` as it is.
 """
 
 from collections.abc import Callable
