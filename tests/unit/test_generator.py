@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from stylefuse.models import FusionGenerator, StyleGenerator, generator_receptive_radius
-from stylefuse.models.generator import head_conv, head_output
+from stylefuse.models.generator import FOLD_BORDER, head_conv, head_output
 
 
 def _randomise(model: torch.nn.Module) -> torch.nn.Module:
@@ -67,11 +67,13 @@ def test_borders_are_not_darkened_by_padding():
 
 
 @pytest.mark.parametrize("config", [{}, {"channels": 1, "edge_pad": 0}, {"widths": (8, 16), "n_res": 2, "full": 4,
-                                                                        "edge_pad": 5}])
+                                                                        "edge_pad": 5},
+                                    {"edge_pad": FOLD_BORDER}, {"widths": (8, 16, 24, 32), "n_res": 1, "edge_pad": 6}])
 def test_inference_head_is_the_training_head(config):
-    """At inference the head runs on a half-resolution grid (models/generator.py head_output); it must
-    be the same function as the full-resolution head used in training, borders and odd sizes included,
-    eager and TorchScript alike (the shipped models were re-exported on this promise)."""
+    """At inference the head runs on a half-resolution grid (models/generator.py head_output) and the
+    last upsampling is folded into its conv when the edge padding covers FOLD_BORDER; it must be the
+    same function as the training formulation, borders and odd sizes included, eager and TorchScript
+    alike (the shipped models were re-exported on this promise)."""
     torch.manual_seed(0)
     model = StyleGenerator(**config)
     with torch.no_grad():  # sizes that keep the output off the sigmoid's flat ends, so differences show

@@ -51,8 +51,14 @@ class Trunk(nn.Module):
         self.to_full = conv3x3(widths[0], 4 * full)
         self.out_ch = full + in_ch
 
-    def half(self, x: torch.Tensor, code: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
-        """The full-resolution features before their pixel shuffle: 4 * `full` channels at 1/2 resolution."""
+    def half(self, x: torch.Tensor, code: torch.Tensor | None, z: torch.Tensor | None,
+             fold_upsampling: bool = False) -> torch.Tensor:
+        """The full-resolution features before their pixel shuffle: 4 * `full` channels at 1/2 resolution.
+
+        `fold_upsampling`: the last bilinear upsampling (to 1/2) and the conv after it as one conv at
+        1/4 resolution (`upsampled_conv_into`); the same outputs except within FOLD_BORDER px of the
+        input's border at full resolution, so only for callers that crop that much (inference). The
+        deeper upsamplings are not folded: their border differences would spread further in."""
         skips: list[torch.Tensor] = []
         h = x
         for conv in self.down:
@@ -65,13 +71,49 @@ class Trunk(nn.Module):
         i = len(skips) - 2
         for conv in self.up:
             skip = skips[i]
-            h = conv(resize_to(h, skip.shape[-2], skip.shape[-1])).add_(skip).relu_()  # in place: no extra buffer
+            # (in place into the skip: not where autograd still needs it)
+            if fold_upsampling and i == 0 and not skip.requires_grad and skip.shape[-2] == 2 * h.shape[-2] \
+                    and skip.shape[-1] == 2 * h.shape[-1] and skip.is_contiguous(memory_format=torch.channels_last):
+                h = upsampled_conv_into(h, conv.weight, conv.bias, skip).relu_()
+            else:
+                h = conv(resize_to(h, skip.shape[-2], skip.shape[-1])).add_(skip).relu_()  # in place: no extra buffer
             i -= 1
         return self.to_full(h).relu_()
 
     def forward(self, x: torch.Tensor, code: torch.Tensor | None, z: torch.Tensor | None) -> torch.Tensor:
         """Full-resolution features (`full` channels)."""
         return F.pixel_shuffle(self.half(x, code, z), 2)  # ReLU and pixel shuffle commute
+
+
+# Full-resolution rows within this distance of the padded input's border may differ when the last
+# upsampling is folded: its outermost 1/2-resolution row, widened by to_full (1 row) and the head
+# (1 px) is full-resolution rows 0..4 (see upsampled_conv_into; tests/unit/test_generator.py).
+FOLD_BORDER = 6
+
+
+def upsampled_conv_into(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                        skip: torch.Tensor) -> torch.Tensor:
+    """skip += conv3x3(upsample2x(h)) computed as one 3x3 conv at h's resolution with 4 x the output
+    channels (one per output phase), added into the channels-last `skip` in place, phase by phase.
+
+    The bilinear upsampling clamps at the edges (the replicate padding here); the conv's zero padding
+    at full resolution is the one thing not reproduced: the outermost row and column of the result
+    differ, and through the later layers full-resolution pixels up to FOLD_BORDER from the border.
+    It saves the upsampled copy and runs the conv on 1/4 of the pixels with 4x the channels.
+    """
+    n, o = skip.shape[0], weight.shape[0]
+    # Bilinear 2x (align_corners=False), then tap t of the conv: full-resolution row 2i + a reads upsampled
+    # row 2i + a + t - 1, a mix of rows i - 1 .. i + 1 (u = 0..2) of h: weights [a, t, u].
+    taps = torch.tensor([[[0.75, 0.25, 0.0], [0.25, 0.75, 0.0], [0.0, 0.75, 0.25]],
+                         [[0.25, 0.75, 0.0], [0.0, 0.75, 0.25], [0.0, 0.25, 0.75]]], dtype=weight.dtype,
+                        device=weight.device)
+    kernel = torch.einsum("octs,atu,bsv->abocuv", [weight, taps, taps]).reshape(4 * o, weight.shape[1], 3, 3)
+    b = None if bias is None else bias.repeat(4)
+    phases = F.conv2d(F.pad(h, [1, 1, 1, 1], mode="replicate"), kernel, b).contiguous(memory_format=torch.channels_last)
+    gh, gw = phases.shape[-2], phases.shape[-1]
+    skip.permute(0, 2, 3, 1).view(n, gh, 2, gw, 2, o).add_(
+        phases.permute(0, 2, 3, 1).view(n, gh, gw, 2, 2, o).permute(0, 1, 3, 2, 4, 5))
+    return skip
 
 
 def head_conv(weight: torch.Tensor, bias: torch.Tensor | None, feats: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -172,6 +214,7 @@ class StyleGenerator(nn.Module):
         self.channels = channels
         self.multiple = 2 ** len(widths)  # tile origins and the padded size must be multiples of this
         self.edge_pad = edge_pad
+        self.fold_border = FOLD_BORDER  # an attribute: TorchScript reads no module globals
         self.config = dict(channels=channels, widths=list(widths), n_res=n_res, code_dim=code_dim,
                            noise_dim=noise_dim, full=full, edge_pad=edge_pad)
         self.style_encoder = StyleEncoder(channels, code_dim)
@@ -213,7 +256,8 @@ class StyleGenerator(nn.Module):
             out = torch.sigmoid(base + head_conv(self.head.weight, self.head.bias, feats, x))
             return out[:, :, p:p + h, p:p + w]
         # Inference: the same function with the head computed at half resolution, only on the kept pixels.
-        return head_output(self.head.weight, self.head.bias, self.trunk.half(x, code, z), x, eps, p, p, h, w)
+        feats = self.trunk.half(x, code, z, p >= self.fold_border)
+        return head_output(self.head.weight, self.head.bias, feats, x, eps, p, p, h, w)
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
