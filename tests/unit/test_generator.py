@@ -107,3 +107,13 @@ def test_dual_grid_head_is_the_full_resolution_conv():
                          + head_conv(weight, bias, torch.nn.functional.pixel_shuffle(feats_half, 2), x))
     assert (head_output(weight, bias, feats_half, x, eps, 0, 0, 20, 26) - full).abs().max() <= 1e-5
     assert (head_output(weight, bias, feats_half, x, eps, 3, 2, 15, 21) - full[..., 3:18, 2:23]).abs().max() <= 1e-5
+
+
+def test_flop_count_is_the_same_in_eval_mode():
+    """The card's GFLOP/MP counts the training formulation: the inference rearrangements (functional
+    convs, unseen by module hooks) do the same multiply-adds; the model's mode is left as it was."""
+    from stylefuse.models import gflop_per_megapixel
+
+    model = StyleGenerator()
+    trained = gflop_per_megapixel(model.train())
+    assert gflop_per_megapixel(model.eval()) == trained and not model.training

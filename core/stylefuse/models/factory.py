@@ -35,6 +35,10 @@ def gflop_per_megapixel(generator: nn.Module, size: int = 256) -> float:
 
     handles = [m.register_forward_hook(conv_hook) for m in generator.modules() if isinstance(m, nn.Conv2d)]
     x = torch.rand(1, generator.channels, size, size)
+    # The training formulation: at inference some convs run functionally with rearranged kernels
+    # (the same multiply-adds; models/generator.py), which module hooks would not see.
+    was_training = generator.training
+    generator.train()
     try:
         with torch.no_grad():
             if getattr(generator, "task", "") == "style":
@@ -44,6 +48,7 @@ def gflop_per_megapixel(generator: nn.Module, size: int = 256) -> float:
             else:
                 generator(x, x)
     finally:
+        generator.train(was_training)
         for h in handles:
             h.remove()
     head = getattr(generator, "head", None)
