@@ -98,10 +98,8 @@ class FocusFusionGenerator(nn.Module):
             self.config["two_scale"] = True
         self.head = conv3x3(self.trunk.out_ch, 1 + int(self.gated) + int(self.two_scale) + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
+        # (the gate starts half open, bias 0: started 95 % open, exposure pairs did not learn to close it)
         nn.init.zeros_(self.head.bias)
-        if self.gated:
-            with torch.no_grad():
-                self.head.bias[1] = 3.0
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
