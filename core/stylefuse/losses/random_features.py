@@ -13,13 +13,16 @@ DEFAULT_WIDTHS = (32, 64, 128, 256)
 
 
 class RandomFeatureNet(nn.Module):
-    def __init__(self, in_ch: int = 3, widths: tuple[int, ...] = DEFAULT_WIDTHS, seed: int = 1234):
+    def __init__(self, in_ch: int = 3, widths: tuple[int, ...] = DEFAULT_WIDTHS, seed: int = 1234,
+                 first_kernel: int = 5, standardised_input: bool = False):
         super().__init__()
+        # standardised_input: the caller already gives zero-mean, unit-deviation channels.
+        self.standardised_input = standardised_input
         gen = torch.Generator().manual_seed(seed)
         convs = []
         prev = in_ch
         for i, w in enumerate(widths):
-            k = 5 if i == 0 else 3
+            k = first_kernel if i == 0 else 3
             conv = nn.Conv2d(prev, w, k, padding=k // 2, padding_mode="reflect")
             fan_in = prev * k * k
             with torch.no_grad():
@@ -34,7 +37,7 @@ class RandomFeatureNet(nn.Module):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         if x.shape[1] != self.in_ch:
             x = x.expand(-1, self.in_ch, -1, -1)
-        h = (x - 0.45) / 0.25
+        h = x if self.standardised_input else (x - 0.45) / 0.25
         feats = []
         for i, conv in enumerate(self.convs):
             if i > 0:
@@ -42,6 +45,23 @@ class RandomFeatureNet(nn.Module):
             h = F.relu(conv(h))
             feats.append(h)
         return feats
+
+
+def standardise_channels(x: torch.Tensor) -> torch.Tensor:
+    """Each channel of each image at zero mean and unit deviation (colour no longer counts)."""
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    std = x.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
+    return (x - mean) / std
+
+
+def relative_gram_distance(fa: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of ||G(a) - G(b)||_F / ||G(b)||_F (scale-free: every layer counts alike).
+
+    G(b) is the mean over b's batch: style crops are small samples of one painting, and their mean
+    Gram matrix is a steadier target than each crop's own.
+    """
+    ga, gb = gram(fa), gram(fb).mean(dim=0, keepdim=True)
+    return ((ga - gb).flatten(1).norm(dim=1) / gb.flatten(1).norm(dim=1).clamp_min(1e-8)).mean()
 
 
 def gram(feat: torch.Tensor) -> torch.Tensor:

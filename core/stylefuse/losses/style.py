@@ -5,7 +5,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .image_ops import gradient_magnitude, luminance
-from .random_features import RandomFeatureNet, gram, mean_std
+from .random_features import RandomFeatureNet, gram, mean_std, relative_gram_distance, standardise_channels
+
+# The texture term's own random net: per-channel standardised images (the palette step owns the
+# colours), 5x5 first kernels for stroke-scale detail. Its seed and widths are its own.
+TEXTURE_WIDTHS = (32, 64, 128)
+TEXTURE_SEED = 2024
 
 
 def _sample_pixels(p: torch.Tensor, max_pixels: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -40,11 +45,12 @@ class StyleTransferLoss(nn.Module):
 
     def __init__(self, channels: int = 3, style_weight: float = 1.0, content_weight: float = 1.0,
                  color_weight: float = 1.0, structure_weight: float = 1.0, tv_weight: float = 0.0,
-                 feature_seed: int = 1234):
+                 feature_seed: int = 1234, texture_weight: float = 0.0):
         super().__init__()
         self.features = RandomFeatureNet(channels, seed=feature_seed)
+        self.texture_features = RandomFeatureNet(channels, TEXTURE_WIDTHS, TEXTURE_SEED, standardised_input=True)
         self.weights = dict(style=style_weight, content=content_weight, color=color_weight,
-                            structure=structure_weight, tv=tv_weight)
+                            structure=structure_weight, tv=tv_weight, texture=texture_weight)
 
     def forward(self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
@@ -66,7 +72,13 @@ class StyleTransferLoss(nn.Module):
         color_term = sliced_wasserstein(output, style, generator=generator)
         tv_term = (output[:, :, 1:, :] - output[:, :, :-1, :]).abs().mean() \
             + (output[:, :, :, 1:] - output[:, :, :, :-1]).abs().mean()
+        texture_term = output.new_zeros(())
+        if self.weights["texture"] > 0:
+            t_out = self.texture_features(standardise_channels(output))
+            with torch.no_grad():
+                t_style = self.texture_features(standardise_channels(style))
+            texture_term = sum(relative_gram_distance(a, b) for a, b in zip(t_out, t_style, strict=True)) / len(t_out)
         terms = dict(style=style_term, content=content_term, color=color_term,
-                     structure=structure_term, tv=tv_term)
+                     structure=structure_term, tv=tv_term, texture=texture_term)
         terms["total"] = sum(self.weights[k] * v for k, v in terms.items())
         return terms

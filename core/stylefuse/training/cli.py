@@ -22,6 +22,7 @@ _HELP = {
     "run_dir": "checkpoints, TensorBoard logs, config.json (default: <data dir>/runs/<name>)",
     "preset": "fast: a style model in <= 10 minutes here (steps, crop, loss weights, time budget); flags override it",
     "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
+    "texture_weight": "style: weight of the texture term (relative Gram distance of a random net on per-channel standardised images)",
     "no_palette": "style: no palette step (train on the raw photos' colours; the card stores no palette)",
     "style_side": "downscale style images to this long side (px) before cropping, 0 keeps their size (default 512)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",

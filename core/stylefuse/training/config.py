@@ -56,6 +56,7 @@ class TrainConfig:
     color_weight: float = 1.0
     structure_weight: float = 1.0
     tv_weight: float = 0.0
+    texture_weight: float = 0.0               # relative Gram distance on per-channel standardised images
     # fusion losses
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0

@@ -23,7 +23,7 @@ def d_step_loss(disc: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: s
 def build_task_loss(cfg: TrainConfig) -> nn.Module:
     if cfg.task == "style":
         return StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
-                                 cfg.structure_weight, cfg.tv_weight)
+                                 cfg.structure_weight, cfg.tv_weight, texture_weight=cfg.texture_weight)
     unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight)
     if not (cfg.synthetic or cfg.synthetic_skimage):
         return unsupervised
