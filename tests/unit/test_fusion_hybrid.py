@@ -45,7 +45,8 @@ def test_the_sharper_input_has_positive_focus_contrast():
 
 
 VARIANTS = [{}, dict(widths=(8, 16), n_res=2, focus_radius=2),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True)]
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True),
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0)]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -77,7 +78,7 @@ def test_exact_zeros_where_both_inputs_are_zero(kw):
     assert float(out[..., :20, :].min()) >= 0.0 and float(out.max()) <= 1.0
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:])
 def test_export_parity_and_rebuild_from_card(tmp_path, kw):
     model = _model(**kw)
     folder = export_generator(model, tmp_path / "focus-test", "focus-test")
@@ -94,7 +95,7 @@ def test_export_parity_and_rebuild_from_card(tmp_path, kw):
         assert torch.allclose(scripted(a, b), model(a, b), atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:])
 def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch, kw):
     export_generator(_model(**kw), tmp_path / "focus-tiles", "focus-tiles")
     monkeypatch.setenv("STYLEFUSE_MODELS", str(tmp_path))

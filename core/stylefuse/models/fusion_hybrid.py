@@ -84,7 +84,7 @@ class FocusFusionGenerator(nn.Module):
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
                  noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
                  residual_scale: float = 0.25, focus_gain: float = 0.0, focus_gate: bool = False,
-                 two_scale: bool = False, context_radius: int | None = None):
+                 gate_bias: float = 0.0, two_scale: bool = False, context_radius: int | None = None):
         super().__init__()
         if context_radius is not None and context_radius != focus_radius + 1:  # the card's derived value
             raise ValueError("context_radius must be focus_radius + 1")
@@ -121,8 +121,12 @@ class FocusFusionGenerator(nn.Module):
             self.config["two_scale"] = True
         self.head = conv3x3(self.trunk.out_ch, 1 + int(self.gated) + int(self.two_scale) + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
-        # (the gate starts half open, bias 0: started 95 % open, exposure pairs did not learn to close it)
+        # gate_bias: the gate's initial logit (0: half open; 3: 95 % open, the rule nearly at full strength)
         nn.init.zeros_(self.head.bias)
+        if self.gated and gate_bias:
+            self.config["gate_bias"] = gate_bias
+            with torch.no_grad():
+                self.head.bias[1] = gate_bias
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:

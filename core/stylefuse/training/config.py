@@ -71,6 +71,7 @@ class TrainConfig:
     focus_radius: int = 3                     # focus: box radius (px) of the Laplacian energy
     focus_gain: float = 0.0                   # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
     focus_gate: bool = False                  # focus: a learned per-pixel gate on that rule (can switch it off)
+    focus_gate_bias: float = 0.0              # focus: the gate's initial logit (0 half open, 3 ~95 % open)
     two_scale: bool = False                   # focus: separate weights for a low-pass base and the detail
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
@@ -131,6 +132,8 @@ class TrainConfig:
                 cfg["focus_gain"] = self.focus_gain
             if self.focus_gate:
                 cfg["focus_gate"] = True
+                if self.focus_gate_bias:
+                    cfg["gate_bias"] = self.focus_gate_bias
             if self.two_scale:
                 cfg["two_scale"] = True
         return cfg
