@@ -35,7 +35,7 @@ _HELP = {
     "focus_radius": "focus: box radius (px) of the local Laplacian energy (default 3)",
     "focus_gain": "focus: > 0 adds gain x focus contrast to the weight's logit (learned; start as the classical rule)",
     "focus_gate": "focus: a learned per-pixel gate on that rule (the trunk can switch it off, e.g. for exposures)",
-    "focus_gate_bias": "focus: the gate's initial logit (0: half open, default; 3: ~95 % open)",
+    "focus_gate_bias": "focus: the gate's initial logit (0: half open, default; 3: ~95%% open)",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
 }
 
