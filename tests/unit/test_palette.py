@@ -140,3 +140,31 @@ def test_reference_palette_comes_from_the_reference():
     out = stylize(img, model="arbitrary", reference=red)
     plain = stylize(img, model="arbitrary", reference=red, palette=False)
     assert out[..., 0].mean() - out[..., 1:].mean() > plain[..., 0].mean() - plain[..., 1:].mean() + 30
+
+
+@pytest.mark.parametrize("grey", [False, True])
+def test_byte_table_equals_the_float_curves(grey):
+    from stylefuse.pipeline.palette import ByteTable
+
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (40, 50, 1 if grey else 3)).astype(np.uint8)
+    target = quantiles(rng.random((30, 30, 3)).astype(np.float32) ** 3)
+    unit = img.astype(np.float32) / 255.0
+    curves = palette_curves(source_cdf(lambda b: b, [unit]), target)
+    expected = apply_curves(unit, curves)
+    table = ByteTable(np.repeat(np.arange(256, dtype=np.float32)[None] / 255.0, img.shape[-1], 0))
+    table_cdf = table.cdf([img[:17], img[17:]])
+    np.testing.assert_allclose(table_cdf, source_cdf(lambda b: b, [unit]), atol=1e-12)
+    table.set_curves(palette_curves(table_cdf, target))
+    np.testing.assert_allclose(table.apply(img), expected, atol=1e-6)
+
+
+def test_stylize_8_bit_and_float_sources_get_the_same_palette():
+    from stylefuse.pipeline import stylize
+
+    img = _photo()
+    target = np.stack([np.linspace(0.6, 1.0, 256), np.linspace(0.0, 0.3, 256), np.linspace(0.2, 0.5, 256)])
+    model = _with_palette(target.astype(np.float32))
+    as_bytes = stylize(img, model=model).astype(np.float32) / 255.0
+    as_float = stylize(img.astype(np.float32) / 255.0, model=model, value_range=(0.0, 1.0))
+    assert np.abs(as_bytes - as_float).max() <= 1.0 / 255 + 1e-6

@@ -47,8 +47,20 @@ def check_quantiles(q, channels: int) -> np.ndarray:
     return arr
 
 
-def _bin_index(unit: np.ndarray) -> np.ndarray:
-    return np.clip((unit * (BINS - 1) + 0.5).astype(np.int64), 0, BINS - 1)
+def _bin_index(unit: np.ndarray, channels: int) -> np.ndarray:
+    """int32 bin of every value, offset by channel * BINS (one bincount or take covers all channels).
+
+    A 1-channel image against `channels` curves indexes each channel's curve with the same bins.
+    """
+    buf = np.multiply(unit, BINS - 1, dtype=np.float32)
+    np.add(buf, 0.5, out=buf)
+    np.clip(buf, 0, BINS - 1, out=buf)
+    idx = buf.astype(np.int32)
+    offsets = np.arange(channels, dtype=np.int32) * BINS
+    if idx.shape[-1] == channels:
+        idx += offsets
+        return idx
+    return idx + offsets  # broadcasts ... x 1 to ... x channels
 
 
 def source_cdf(read_band: Callable[[object], np.ndarray], bands: Iterable) -> np.ndarray:
@@ -58,15 +70,15 @@ def source_cdf(read_band: Callable[[object], np.ndarray], bands: Iterable) -> np
     (a mid-rank CDF), so a constant image maps to the painting's median, not its maximum.
     """
     hist = None
+    channels = None
     for band in bands:
         unit = read_band(band)
-        flat = unit.reshape(-1, unit.shape[-1])
-        idx = _bin_index(flat)
-        counts = np.stack([np.bincount(idx[:, c], minlength=BINS) for c in range(flat.shape[1])])
+        channels = unit.shape[-1]
+        counts = np.bincount(_bin_index(unit, channels).ravel(), minlength=channels * BINS)
         hist = counts if hist is None else hist + counts
     if hist is None or hist.sum() == 0:
         raise ValueError("an empty source has no colour distribution")
-    hist = hist.astype(np.float64)
+    hist = hist.reshape(channels, BINS).astype(np.float64)
     total = hist.sum(axis=1, keepdims=True)
     return (np.cumsum(hist, axis=1) - 0.5 * hist) / total
 
@@ -89,8 +101,48 @@ def apply_curves(unit: np.ndarray, curves: np.ndarray) -> np.ndarray:
     channels = curves.shape[0]
     if unit.shape[-1] not in (1, channels):
         raise ValueError("image and palette channel counts differ")
-    idx = _bin_index(unit)
-    out = np.empty(unit.shape[:-1] + (channels,), np.float32)
-    for c in range(channels):
-        out[..., c] = curves[c][idx[..., min(c, unit.shape[-1] - 1)]]
-    return out
+    return np.take(np.ascontiguousarray(curves, dtype=np.float32).ravel(), _bin_index(unit, channels))
+
+
+class ByteTable:
+    """The palette for 8-bit sources: one 256-entry table per channel that does the conversion to
+    [0, 1] and the curve in a single look-up (the float path costs ~6 passes over the pixels).
+
+    `unit_of_bytes`: the unit value of each byte 0..255 (C x 256, the pipeline's own conversion).
+    """
+
+    def __init__(self, unit_of_bytes: np.ndarray):
+        self.unit_of_bytes = np.asarray(unit_of_bytes, np.float32)
+        self.channels = self.unit_of_bytes.shape[0]
+        self.table: np.ndarray | None = None
+
+    def _offsets(self, n: int) -> np.ndarray:
+        return np.arange(n, dtype=np.int32) * 256
+
+    def cdf(self, bands_of_bytes: Iterable[np.ndarray]) -> np.ndarray:
+        """C x BINS cumulative distribution (as `source_cdf`) from ... x C uint8 bands."""
+        counts = np.zeros(self.channels * 256, np.int64)
+        for band in bands_of_bytes:
+            counts += np.bincount((band.astype(np.int32) + self._offsets(band.shape[-1])).ravel(),
+                                  minlength=self.channels * 256)
+        counts = counts.reshape(self.channels, 256)
+        bins = np.clip((self.unit_of_bytes * (BINS - 1) + 0.5).astype(np.int64), 0, BINS - 1)
+        hist = np.zeros((self.channels, BINS), np.float64)
+        for c in range(self.channels):
+            np.add.at(hist[c], bins[c], counts[c])
+        if hist.sum() == 0:
+            raise ValueError("an empty source has no colour distribution")
+        return (np.cumsum(hist, axis=1) - 0.5 * hist) / hist.sum(axis=1, keepdims=True)
+
+    def set_curves(self, curves: np.ndarray) -> None:
+        """curves (C' x BINS) -> C' x 256 table; a grey source with three curves feeds all three."""
+        rows = [apply_curves(self.unit_of_bytes[min(c, self.channels - 1)][:, None], curves[c:c + 1])[:, 0]
+                for c in range(curves.shape[0])]
+        self.table = np.stack(rows).astype(np.float32)
+
+    def apply(self, band_of_bytes: np.ndarray) -> np.ndarray:
+        """... x C uint8 -> ... x C' float32 mapped values."""
+        out_channels = self.table.shape[0]
+        # a grey band (... x 1) broadcasts against the offsets to ... x C'
+        idx = band_of_bytes.astype(np.int32) + self._offsets(out_channels)
+        return np.take(self.table.ravel(), idx)

@@ -9,7 +9,8 @@ from .color import chroma, luma, to_channels, ycbcr_to_rgb
 from .inputs import read_input
 from .layout import as_slices
 from .loading import model_call, model_device, resolve_model
-from .palette import apply_curves, check_quantiles, palette_curves, quantiles, source_cdf
+from .palette import ByteTable, apply_curves, check_quantiles, palette_curves, quantiles, source_cdf
+from .ranges import to_unit
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .tiling import DEFAULT_TILE_SIZE, tile_options
@@ -63,12 +64,24 @@ def style_palette(model: LoadedModel, reference=None) -> np.ndarray | None:
         raise UserError(f"style model {model.name!r}: invalid palette in its card ({exc})") from None
 
 
-def _source_curves(src, channels: int, target: np.ndarray) -> np.ndarray:
+def _source_palette(src, channels: int, target: np.ndarray):
+    """A function (z, rows, cols) -> the model's input with the palette applied, for the whole source.
+
+    8-bit sources whose channels the model takes as they are (or grey into a colour model) use a
+    byte table; anything else the float curves.
+    """
     layout = src.layout
-    bands = [(z, slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
+    bands = [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
              for r in range(0, layout.height, PALETTE_BAND_ROWS)]
-    cdf = source_cdf(lambda b: to_channels(src.unit(slice(b[0], b[0] + 1), b[1]), channels), bands)
-    return palette_curves(cdf, target)
+    own = layout.colour_channels
+    if src.dtype == np.uint8 and (own == channels or own == 1):
+        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), src.rng).T
+        table = ByteTable(unit_of_bytes)
+        table.set_curves(palette_curves(table.cdf(src.view[z, r, :, :own] for z, r in bands), target))
+        return lambda z, rows, cols: table.apply(src.view[z, rows, cols, :own])
+    cdf = source_cdf(lambda b: to_channels(src.unit(*b), channels), bands)
+    curves = palette_curves(cdf, target)
+    return lambda z, rows, cols: apply_curves(to_channels(src.unit(z, rows, cols), channels), curves)
 
 
 def _to_output_colour(stylized: np.ndarray, source: np.ndarray, preserve_color: bool) -> np.ndarray:
@@ -117,7 +130,7 @@ def stylize(
         return src.array.copy()
     code = style_code(loaded, reference)
     target = style_palette(loaded, reference) if palette and not preserve_color else None
-    curves = None if target is None else _source_curves(src, loaded.channels, target)
+    mapped = None if target is None else _source_palette(src, loaded.channels, target)
 
     out = np.empty(src.array.shape, src.dtype)
     out_view = as_slices(out, src.layout)
@@ -125,8 +138,8 @@ def stylize(
     device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
-        unit = to_channels(src.unit(z, rows, cols), loaded.channels)
-        return (as_batch(unit if curves is None else apply_curves(unit, curves), device),)
+        unit = to_channels(src.unit(z, rows, cols), loaded.channels) if mapped is None else mapped(z, rows, cols)
+        return (as_batch(unit, device),)
 
     forward_code = model_call(loaded, loaded.module.forward_code)
 
