@@ -10,7 +10,7 @@ from .inputs import read_input
 from .layout import as_slices
 from .loading import model_call, model_device, resolve_model
 from .palette import ByteTable, apply_curves, check_quantiles, palette_curves, quantiles, source_cdf
-from .ranges import to_unit
+from .ranges import from_unit, to_unit
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .tiling import DEFAULT_TILE_SIZE, tile_options
@@ -64,24 +64,45 @@ def style_palette(model: LoadedModel, reference=None) -> np.ndarray | None:
         raise UserError(f"style model {model.name!r}: invalid palette in its card ({exc})") from None
 
 
-def _source_palette(src, channels: int, target: np.ndarray):
-    """A function (z, rows, cols) -> the model's input with the palette applied, for the whole source.
+def _bands(layout) -> list[tuple[slice, slice]]:
+    return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
+            for r in range(0, layout.height, PALETTE_BAND_ROWS)]
 
-    8-bit sources whose channels the model takes as they are (or grey into a colour model) use a
-    byte table; anything else the float curves.
+
+def _palette_mapper(view: np.ndarray, rng, layout, channels: int, target: np.ndarray):
+    """A function (z, rows, cols) -> `view`'s colours (native values, N x H x W x C) mapped onto
+    `target`'s, as `channels` float channels; one curve per channel for the whole view.
+
+    8-bit data whose channels map as they are (or grey into colour) use a byte table; anything
+    else the float curves.
     """
-    layout = src.layout
-    bands = [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
-             for r in range(0, layout.height, PALETTE_BAND_ROWS)]
     own = layout.colour_channels
-    if src.dtype == np.uint8 and (own == channels or own == 1):
-        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), src.rng).T
+    bands = _bands(layout)
+    if view.dtype == np.uint8 and (own == channels or own == 1):
+        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), rng).T
         table = ByteTable(unit_of_bytes)
-        table.set_curves(palette_curves(table.cdf(src.view[z, r, :, :own] for z, r in bands), target))
-        return lambda z, rows, cols: table.apply(src.view[z, rows, cols, :own])
-    cdf = source_cdf(lambda b: to_channels(src.unit(*b), channels), bands)
-    curves = palette_curves(cdf, target)
-    return lambda z, rows, cols: apply_curves(to_channels(src.unit(z, rows, cols), channels), curves)
+        table.set_curves(palette_curves(table.cdf(view[z, r, :, :own] for z, r in bands), target))
+        return lambda z, rows, cols: table.apply(view[z, rows, cols, :own])
+
+    def unit(z, rows, cols=slice(None)):
+        return to_channels(to_unit(view[z, rows, cols, :own], rng), channels)
+
+    curves = palette_curves(source_cdf(lambda b: unit(*b), bands), target)
+    return lambda z, rows, cols: apply_curves(unit(z, rows, cols), curves)
+
+
+def _palette_again(src, out_view: np.ndarray, target: np.ndarray, strength: float, mask_bands) -> None:
+    """The palette's second pass: the generator drifts colours (a Mondrian model's whites and
+    blacks), so its whole result is mapped onto the style's colours once more, then blended with
+    the source by strength and mask. `out_view` holds the generator's result in native values."""
+    colour = src.layout.colour_channels
+    mapped = _palette_mapper(out_view, src.rng, src.layout, colour, target)
+    for z, rows in _bands(src.layout):
+        weight = strength if mask_bands is None else strength * mask_bands(z, rows)
+        plain = mask_bands is None and strength == 1
+        source = None if plain else src.unit(z, rows)
+        out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, mapped(z, rows, slice(None)),
+                                              weight, src.rng)
 
 
 def _to_output_colour(stylized: np.ndarray, source: np.ndarray, preserve_color: bool) -> np.ndarray:
@@ -117,8 +138,9 @@ def stylize(
     Returns an array of the input's dtype, shape and value range (see `stylefuse.pipeline.ranges`);
     alpha is passed through untouched, and pixels where strength * mask == 0 are the input's own.
     `model` is a LoadedModel, a model name, or None for the default style model.
-    `palette`: first map the source's colours onto the style's (the reference's, else the painting
-    the model was trained on; see `stylefuse.pipeline.palette`); off with preserve_color.
+    `palette`: map the source's colours onto the style's (the reference's, else the painting the
+    model was trained on; see `stylefuse.pipeline.palette`) before the generator, and a colour
+    result's once more after it; off with preserve_color.
     """
     loaded = resolve_model(model, "style")
     src = read_input(image, is_stack, value_range, "image")
@@ -130,11 +152,13 @@ def stylize(
         return src.array.copy()
     code = style_code(loaded, reference)
     target = style_palette(loaded, reference) if palette and not preserve_color else None
-    mapped = None if target is None else _source_palette(src, loaded.channels, target)
+    mapped = None if target is None else _palette_mapper(src.view, src.rng, src.layout, loaded.channels, target)
 
     out = np.empty(src.array.shape, src.dtype)
     out_view = as_slices(out, src.layout)
     colour = src.layout.colour_channels
+    # Colour results get the palette a second time, after the generator (see _palette_again).
+    again = target is not None and colour == loaded.channels == target.shape[0]
     device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
@@ -147,6 +171,10 @@ def stylize(
         return forward_code(x, code)
 
     def finish(z: slice, rows: slice, stylized: np.ndarray) -> None:
+        if again:  # the generator's own result, blended with the source after the second pass
+            out_view[z, rows, :, :colour] = from_unit(stylized, src.rng, src.dtype)
+            out_view[z, rows, :, colour:] = src.alpha(z, rows)
+            return
         weight = strength if mask_bands is None else strength * mask_bands(z, rows)
         # The plain case (full strength, no mask, same channels, own colours) needs no [0, 1] copy of the source.
         plain = mask_bands is None and strength == 1 and not preserve_color and stylized.shape[-1] == colour
@@ -157,4 +185,6 @@ def stylize(
 
     run_tiled(src.layout.slices, src.layout.height, src.layout.width, loaded.channels, prepare, forward, finish,
               batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
+    if again:
+        _palette_again(src, out_view, target, strength, mask_bands)
     return out
