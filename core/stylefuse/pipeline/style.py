@@ -64,9 +64,21 @@ def style_palette(model: LoadedModel, reference=None) -> np.ndarray | None:
         raise UserError(f"style model {model.name!r}: invalid palette in its card ({exc})") from None
 
 
+PALETTE_SAMPLES = 1 << 18  # pixels per slice the histogram needs; bigger slices are subsampled
+
+
 def _bands(layout) -> list[tuple[slice, slice]]:
     return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
             for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+
+
+def _histogram_bands(layout) -> list[tuple[slice, slice, slice]]:
+    """Where the palette's histograms read: every pixel of small slices, a regular grid of big ones
+    (every 2nd row and column of a megapixel: the curve is the same to a fraction of a level, and
+    the same pixels are read whatever the tiling)."""
+    step = max(1, int((layout.height * layout.width / PALETTE_SAMPLES) ** 0.5))
+    return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS, step), slice(None, None, step))
+            for z in range(layout.slices) for r in range(0, layout.height, PALETTE_BAND_ROWS)]
 
 
 def _palette_mapper(view: np.ndarray, rng, layout, channels: int, target: np.ndarray):
@@ -77,11 +89,11 @@ def _palette_mapper(view: np.ndarray, rng, layout, channels: int, target: np.nda
     else the float curves.
     """
     own = layout.colour_channels
-    bands = _bands(layout)
+    bands = _histogram_bands(layout)
     if view.dtype == np.uint8 and (own == channels or own == 1):
         unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), rng).T
         table = ByteTable(unit_of_bytes)
-        table.set_curves(palette_curves(table.cdf(view[z, r, :, :own] for z, r in bands), target))
+        table.set_curves(palette_curves(table.cdf(view[z, r, c, :own] for z, r, c in bands), target))
         return lambda z, rows, cols: table.apply(view[z, rows, cols, :own])
 
     def unit(z, rows, cols=slice(None)):
@@ -96,10 +108,20 @@ def _palette_again(src, out_view: np.ndarray, target: np.ndarray, strength: floa
     blacks), so its whole result is mapped onto the style's colours once more, then blended with
     the source by strength and mask. `out_view` holds the generator's result in native values."""
     colour = src.layout.colour_channels
+    plain = mask_bands is None and strength == 1
+    if plain and out_view.dtype == np.uint8:  # bytes to bytes through one table: no float pass at all
+        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], colour, 1), src.rng).T
+        table = ByteTable(unit_of_bytes)
+        bands = _histogram_bands(src.layout)
+        table.set_curves(palette_curves(table.cdf(out_view[z, r, c, :colour] for z, r, c in bands), target))
+        table.table = from_unit(table.table, src.rng, np.uint8)
+        for z, rows in _bands(src.layout):
+            band = out_view[z, rows, :, :colour]
+            band[...] = table.apply(band, out=np.empty_like(band))
+        return
     mapped = _palette_mapper(out_view, src.rng, src.layout, colour, target)
     for z, rows in _bands(src.layout):
         weight = strength if mask_bands is None else strength * mask_bands(z, rows)
-        plain = mask_bands is None and strength == 1
         source = None if plain else src.unit(z, rows)
         out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, mapped(z, rows, slice(None)),
                                               weight, src.rng)
