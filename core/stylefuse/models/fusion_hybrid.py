@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .blocks import conv3x3, pad_for_trunk
-from .generator import HEAD_INIT_STD, Trunk, _layout, head_conv
+from .generator import HEAD_INIT_STD, Trunk, _layout, check_fusion_inputs, head_conv
 
 
 def laplacian_abs(x: torch.Tensor) -> torch.Tensor:
@@ -130,12 +130,7 @@ class FocusFusionGenerator(nn.Module):
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
-        if reference is None:
-            raise ValueError("fusion needs two images: source and reference")
-        if source.shape != reference.shape:
-            raise ValueError("fusion inputs must have the same shape")
-        if source.dim() != 4 or source.shape[1] != self.channels:
-            raise ValueError("fusion inputs must be N x C x H x W with the model's channel count")
+        reference = check_fusion_inputs(source, reference, self.channels)
         h, w = source.shape[-2], source.shape[-1]
         p = self.edge_pad
         c = self.channels

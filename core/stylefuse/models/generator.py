@@ -293,12 +293,7 @@ class FusionGenerator(nn.Module):
 
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
-        if reference is None:
-            raise ValueError("fusion needs two images: source and reference")
-        if source.shape != reference.shape:
-            raise ValueError("fusion inputs must have the same shape")
-        if source.dim() != 4 or source.shape[1] != self.channels:
-            raise ValueError("fusion inputs must be N x C x H x W with the model's channel count")
+        reference = check_fusion_inputs(source, reference, self.channels)
         h, w = source.shape[-2], source.shape[-1]
         p = self.edge_pad
         a = _layout(source, self.training)
@@ -311,6 +306,17 @@ class FusionGenerator(nn.Module):
         # Exact zeros where both sources are zero: black backgrounds of medical slices stay black.
         support = ((a + b) > 0).to(fused.dtype)
         return fused * support
+
+
+def check_fusion_inputs(source: torch.Tensor, reference: torch.Tensor | None, channels: int) -> torch.Tensor:
+    """The two images of a fusion call, checked (TorchScript-compatible); returns the reference."""
+    if reference is None:
+        raise ValueError("fusion needs two images: source and reference")
+    if source.shape != reference.shape:
+        raise ValueError("fusion inputs must have the same shape")
+    if source.dim() != 4 or source.shape[1] != channels:
+        raise ValueError("fusion inputs must be N x C x H x W with the model's channel count")
+    return reference
 
 
 def generator_receptive_radius(generator: nn.Module) -> int:
