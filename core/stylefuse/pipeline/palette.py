@@ -7,8 +7,8 @@ channel of the *whole* source through one monotone curve (source CDF -> the pain
 and the generator then paints texture on top of that (it is trained on inputs mapped the same way,
 see `stylefuse.data.samplers.StyleBatches`).
 
-One curve for the whole image (or the whole stack) keeps tiles seam-free and slices of a volume
-consistent; the source's histogram is gathered band by band, so memory stays bounded.
+One curve for the whole image (per slice of a stack, so a stack sent whole, slice by slice or in
+batches gives the same result) keeps tiles seam-free; the source's histogram is gathered band by band, so memory stays bounded.
 
     quantiles(image)                 -> C x PALETTE_POINTS values of each channel (what a card stores)
     source_cdf(read_band, bands)     -> C x BINS cumulative histogram of a source, streamed

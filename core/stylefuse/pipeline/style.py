@@ -72,52 +72,68 @@ def _bands(layout) -> list[tuple[slice, slice]]:
             for r in range(0, layout.height, PALETTE_BAND_ROWS)]
 
 
-def _histogram_bands(layout) -> list[tuple[slice, slice, slice]]:
-    """Where the palette's histograms read: every pixel of small slices, a regular grid of big ones
-    (every 2nd row and column of a megapixel: the curve is the same to a fraction of a level, and
-    the same pixels are read whatever the tiling)."""
+def _histogram_bands(layout, z: int) -> list[tuple[slice, slice, slice]]:
+    """Where the palette's histogram of slice z reads: every pixel of a small slice, a regular grid of
+    a big one (every 2nd row and column of a megapixel: the curve is the same to a fraction of a
+    level, and the same pixels are read whatever the tiling)."""
     step = max(1, int((layout.height * layout.width / PALETTE_SAMPLES) ** 0.5))
     return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS, step), slice(None, None, step))
-            for z in range(layout.slices) for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+            for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+
+
+def _byte_table(view: np.ndarray, rng, layout, z: int, target: np.ndarray) -> ByteTable:
+    own = layout.colour_channels
+    table = ByteTable(to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), rng).T)
+    bands = _histogram_bands(layout, z)
+    table.set_curves(palette_curves(table.cdf(view[zs, r, c, :own] for zs, r, c in bands), target))
+    return table
 
 
 def _palette_mapper(view: np.ndarray, rng, layout, channels: int, target: np.ndarray):
     """A function (z, rows, cols) -> `view`'s colours (native values, N x H x W x C) mapped onto
-    `target`'s, as `channels` float channels; one curve per channel for the whole view.
+    `target`'s, as `channels` float channels.
 
+    One curve per slice: a stack gives the same result whether it arrives whole or in batches of
+    slices (napari slice by slice, Triton clients in batches), and neighbouring slices of a volume
+    have near-identical histograms, so their curves agree (flicker is measured in the benchmark).
     8-bit data whose channels map as they are (or grey into colour) use a byte table; anything
     else the float curves.
     """
     own = layout.colour_channels
-    bands = _histogram_bands(layout)
-    if view.dtype == np.uint8 and (own == channels or own == 1):
-        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], own, 1), rng).T
-        table = ByteTable(unit_of_bytes)
-        table.set_curves(palette_curves(table.cdf(view[z, r, c, :own] for z, r, c in bands), target))
-        return lambda z, rows, cols: table.apply(view[z, rows, cols, :own])
+    per_slice = []
+    for z in range(layout.slices):
+        if view.dtype == np.uint8 and (own == channels or own == 1):
+            per_slice.append(_byte_table(view, rng, layout, z, target).apply)
+            continue
 
-    def unit(z, rows, cols=slice(None)):
-        return to_channels(to_unit(view[z, rows, cols, :own], rng), channels)
+        def unit(native, rng=rng):
+            return to_channels(to_unit(native, rng), channels)
 
-    curves = palette_curves(source_cdf(lambda b: unit(*b), bands), target)
-    return lambda z, rows, cols: apply_curves(unit(z, rows, cols), curves)
+        cdf = source_cdf(lambda b: unit(view[b[0], b[1], b[2], :own]), _histogram_bands(layout, z))
+        curves = palette_curves(cdf, target)
+        per_slice.append(lambda native, curves=curves: apply_curves(unit(native), curves))
+
+    def mapped(z: slice, rows, cols) -> np.ndarray:
+        parts = [per_slice[k](view[k:k + 1, rows, cols, :own]) for k in range(z.start, z.stop)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    return mapped
 
 
 def _palette_again(src, out_view: np.ndarray, target: np.ndarray, strength: float, mask_bands) -> None:
     """The palette's second pass: the generator drifts colours (a Mondrian model's whites and
-    blacks), so its whole result is mapped onto the style's colours once more, then blended with
-    the source by strength and mask. `out_view` holds the generator's result in native values."""
+    blacks), so its result is mapped onto the style's colours once more (slice by slice), then
+    blended with the source by strength and mask. `out_view` holds the generator's result in
+    native values."""
     colour = src.layout.colour_channels
     plain = mask_bands is None and strength == 1
     if plain and out_view.dtype == np.uint8:  # bytes to bytes through one table: no float pass at all
-        unit_of_bytes = to_unit(np.repeat(np.arange(256, dtype=np.uint8)[:, None], colour, 1), src.rng).T
-        table = ByteTable(unit_of_bytes)
-        bands = _histogram_bands(src.layout)
-        table.set_curves(palette_curves(table.cdf(out_view[z, r, c, :colour] for z, r, c in bands), target))
-        table.table = from_unit(table.table, src.rng, np.uint8)
-        for z, rows in _bands(src.layout):
-            band = out_view[z, rows, :, :colour]
-            band[...] = table.apply(band, out=np.empty_like(band))
+        for z in range(src.layout.slices):
+            table = _byte_table(out_view, src.rng, src.layout, z, target)
+            table.table = from_unit(table.table, src.rng, np.uint8)
+            for r in range(0, src.layout.height, PALETTE_BAND_ROWS):
+                band = out_view[z, r:r + PALETTE_BAND_ROWS, :, :colour]
+                band[...] = table.apply(band, out=np.empty_like(band))
         return
     mapped = _palette_mapper(out_view, src.rng, src.layout, colour, target)
     for z, rows in _bands(src.layout):
