@@ -342,6 +342,8 @@ MISTAKES = [
     ("eval-image-too-small", ["eval", "{grey_a}", "{grey_a}", "{grey_b}"], ["grey_a.png", "41×41"], ["grey_a", "grey_b"]),
     ("export-into-nonempty-folder", ["export", SHIPPED_STYLE, "-o", "{tmp}"], ["holds other files"], []),
     ("export-unknown-model", ["export", "nonexistent", "-o", "{tmp}/m"], ["unknown model", "nonexistent"], []),
+    ("no-palette-over-server", ["stylize", "{rgb8}", "--server", "http://127.0.0.1:9", "--no-palette", "-o", "{out}"],
+     ["--no-palette", "in-process"], ["rgb8"]),
     ("unknown-option", ["fuse", "{grey_a}", "{grey_b}", "--fast", "-o", "{out}"], ["unrecognized", "--fast"],
      ["grey_a"]),
 ]
