@@ -139,10 +139,12 @@ def test_slow_answer_times_out_and_the_server_keeps_serving(triton_server, proto
     from stylefuse.client import TritonTransport
 
     url = triton_server.grpc_url if protocol == "grpc" else triton_server.http_url
-    image = (np.random.default_rng(2).random((512, 512, 3)) * 255).astype(np.uint8)
+    # 4 MP: even a fast CI machine needs ~0.5 s for it (0.12 s/MP here on two cores); at 512 x 512 a
+    # faster machine answered within the 0.05 s and the test did not test the timeout any more.
+    image = (np.random.default_rng(2).random((2048, 2048, 3)) * 255).astype(np.uint8)
     before = hashlib.sha256(image.tobytes()).hexdigest()
     impatient = TritonTransport(url, protocol=protocol, timeout=0.05)
-    impatient.list_models()  # metadata is quick; the inference of 512 x 512 on a CPU is not
+    impatient.list_models()  # metadata is quick; the inference of 2048 x 2048 on a CPU is not
     with pytest.raises(UserError, match=r"did not answer within 0.05 s"):
         impatient.stylize(image, model="udnie")
     assert hashlib.sha256(image.tobytes()).hexdigest() == before
