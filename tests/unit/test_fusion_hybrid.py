@@ -9,7 +9,13 @@ import torch.nn.functional as F
 
 from stylefuse.export import export_generator
 from stylefuse.models import build_generator, generator_receptive_radius
-from stylefuse.models.fusion_hybrid import FocusFusionGenerator, box_mean, focus_features, laplacian_abs
+from stylefuse.models.fusion_hybrid import (
+    FocusFusionGenerator,
+    box_mean,
+    exposure_evidence,
+    focus_features,
+    laplacian_abs,
+)
 from stylefuse.pipeline import fuse
 from stylefuse.registry import load_model
 
@@ -46,7 +52,8 @@ def test_the_sharper_input_has_positive_focus_contrast():
 
 VARIANTS = [{}, dict(widths=(8, 16), n_res=2, focus_radius=2),
             dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0)]
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0),
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9)]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -61,9 +68,10 @@ def test_declared_radius_bounds_the_measured_one(kw):
     hit = (x.grad[0].abs().sum(0) > 0).nonzero()
     measured = int((hit - c).abs().max())
     assert measured <= declared <= 1.5 * measured
-    # the trunk's radius plus the focus measure's (Laplacian 1 + box r)
+    # the trunk's radius plus the focus measure's (Laplacian 1 + box r) or the exposure evidence's (box R)
     plain = build_generator("fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"])
-    assert declared == generator_receptive_radius(plain) + model.focus_radius + 1
+    context = max(model.focus_radius + 1, model.exposure_radius)
+    assert declared == generator_receptive_radius(plain) + context
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -78,7 +86,7 @@ def test_exact_zeros_where_both_inputs_are_zero(kw):
     assert float(out[..., :20, :].min()) >= 0.0 and float(out.max()) <= 1.0
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4])
 def test_export_parity_and_rebuild_from_card(tmp_path, kw):
     model = _model(**kw)
     folder = export_generator(model, tmp_path / "focus-test", "focus-test")
@@ -95,7 +103,7 @@ def test_export_parity_and_rebuild_from_card(tmp_path, kw):
         assert torch.allclose(scripted(a, b), model(a, b), atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4])
 def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch, kw):
     export_generator(_model(**kw), tmp_path / "focus-tiles", "focus-tiles")
     monkeypatch.setenv("STYLEFUSE_MODELS", str(tmp_path))
@@ -143,3 +151,53 @@ def test_two_scale_with_equal_weights_is_the_plain_blend():
     with torch.inference_mode():
         assert torch.allclose(model(a, b), plain(a, b), atol=1e-6)
         assert torch.allclose(plain(a, b), (a + b) / 2, atol=1e-6)
+
+
+def _photo(seed: int, h: int = 120, w: int = 150) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return F.avg_pool2d(torch.rand(1, 1, h, w, generator=g), 5, 1, 2, count_include_pad=False)[0]
+
+
+def test_exposure_evidence_tells_an_exposure_pair_from_focus_and_modality_pairs():
+    from stylefuse.data.synthetic import exposure_pair, focus_pair
+
+    photo = _photo(3)
+    under, over = exposure_pair(photo, 2.0, 2.0, 2.2)
+    mask = torch.zeros(1, 120, 150)
+    mask[..., :70] = 1.0
+    sharp_left, sharp_right = focus_pair(photo, mask, 3.0)
+    other = _photo(4) * 0.5 + 0.4  # another "modality": unrelated structure, other brightness
+    inner = (..., slice(10, -10), slice(10, -10))
+    e_exposure = float(exposure_evidence(under[None], over[None], 7)[inner].mean())
+    e_focus = float(exposure_evidence(sharp_left[None], sharp_right[None], 7)[inner].mean())
+    e_modality = float(exposure_evidence(photo[None], other[None], 7)[inner].mean())
+    assert e_exposure > 0.5 and e_focus < 0.1 and e_modality < 0.25, (e_exposure, e_focus, e_modality)
+    e = exposure_evidence(under[None], over[None], 7)
+    assert float(e.min()) >= 0.0 and float(e.max()) <= 1.0
+
+
+def test_exposure_evidence_turns_the_focus_rule_off_on_exposure_pairs():
+    """Head silent: with the evidence, an exposure pair fuses near its truth (the rule alone picks
+    the over-exposed copy), and a multi-focus pair still gets the sharp input."""
+    from stylefuse.data.synthetic import exposure_pair, focus_pair
+    from stylefuse.losses.image_ops import psnr
+
+    def silent(**kw):
+        torch.manual_seed(0)
+        model = FocusFusionGenerator(focus_radius=5, focus_gain=20.0, **kw).eval()
+        with torch.no_grad():
+            model.head.weight.zero_()
+            model.head.bias.zero_()
+        return model
+
+    photo = _photo(5)
+    under, over = (t[None] for t in exposure_pair(photo, 2.0, 2.0, 2.2))
+    with torch.inference_mode():
+        with_evidence = float(psnr(silent(exposure_radius=7)(under, over), photo[None]))
+        rule_only = float(psnr(silent()(under, over), photo[None]))
+    assert with_evidence > rule_only + 3.0, (with_evidence, rule_only)
+    mask = torch.zeros(1, 120, 150)
+    mask[..., :70] = 1.0
+    a, b = (t[None] for t in focus_pair(photo, mask, 3.0))
+    with torch.inference_mode():
+        assert float(psnr(silent(exposure_radius=7)(a, b), photo[None])) > float(psnr((a + b) / 2, photo[None])) + 6.0

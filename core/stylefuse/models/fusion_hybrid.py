@@ -14,6 +14,15 @@ starts there): the model starts as the classical max-activity rule and learns wh
 The output is the FusionGenerator's: a per-pixel blending weight and a `residual_scale` x tanh
 residual, exactly zero where both inputs are. The focus features widen the receptive radius by
 r + 1 (Laplacian 1, box r): `context_radius` in the config says so to the tiling.
+
+With `exposure_radius` > 0 a third feature tells an exposure pair from a focus or modality pair:
+two exposures of one scene are locally one monotone curve of each other (high local correlation)
+at very different brightness, a focus pair has equal local means, an infrared/visible pair mostly
+weak or negative local correlation. The evidence e = max(ncc, 0) x tanh(8 |mean_a - mean_b|) over
+(2 R + 1)^2 windows measured 0.57 on 2-EV exposure pairs, 0.10 on infrared/visible pairs and 0.02
+on multi-focus pairs (means over pixels). "Take the input with more Laplacian energy" is wrong on
+exposures (the over-exposed copy has more of it where the under-exposed one is dark, yet the truth
+lies between them), so the rule is scaled by 1 - e, and the trunk and head see e.
 """
 
 import torch
@@ -78,18 +87,31 @@ def focus_features(a: torch.Tensor, b: torch.Tensor, radius: int, eps: float = 1
     return torch.cat([(ea - eb) / (total + eps), torch.tanh(8.0 * total)], dim=1)
 
 
+def exposure_evidence(a: torch.Tensor, b: torch.Tensor, radius: int, eps: float = 1e-4) -> torch.Tensor:
+    """N x 1 x H x W in [0, 1]: local correlation (> 0) x brightness difference of the channel means."""
+    a, b = a.mean(1, keepdim=True), b.mean(1, keepdim=True)
+    moments = box_mean(torch.cat([a, b, a * a, b * b, a * b], dim=1), radius)
+    ma, mb, aa, bb, ab = moments.unbind(1)
+    var_a = (aa - ma * ma).clamp(min=0.0)
+    var_b = (bb - mb * mb).clamp(min=0.0)
+    ncc = (ab - ma * mb) / torch.sqrt((var_a + eps) * (var_b + eps))
+    return (ncc.clamp(0.0, 1.0) * torch.tanh(8.0 * (ma - mb).abs())).unsqueeze(1)
+
+
 class FocusFusionGenerator(nn.Module):
     task: str = "fuse"
 
     def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
                  noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
                  residual_scale: float = 0.25, focus_gain: float = 0.0, focus_gate: bool = False,
-                 gate_bias: float = 0.0, two_scale: bool = False, context_radius: int | None = None):
+                 gate_bias: float = 0.0, two_scale: bool = False, exposure_radius: int = 0,
+                 context_radius: int | None = None):
         super().__init__()
-        if context_radius is not None and context_radius != focus_radius + 1:  # the card's derived value
-            raise ValueError("context_radius must be focus_radius + 1")
-        if focus_radius < 1 or edge_pad < focus_radius + 1:
-            raise ValueError("focus_radius must be >= 1 and edge_pad >= focus_radius + 1")
+        context = max(focus_radius + 1, exposure_radius)
+        if context_radius is not None and context_radius != context:  # the card's derived value
+            raise ValueError("context_radius must be max(focus_radius + 1, exposure_radius)")
+        if focus_radius < 1 or edge_pad < context or exposure_radius < 0:
+            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and edge_pad >= the context radius")
         self.channels = channels
         self.multiple = 2 ** len(widths)
         self.edge_pad = edge_pad
@@ -97,7 +119,10 @@ class FocusFusionGenerator(nn.Module):
         self.residual_scale = residual_scale
         self.config = dict(channels=channels, widths=list(widths), n_res=n_res, noise_dim=noise_dim, full=full,
                            edge_pad=edge_pad, focus_radius=focus_radius, residual_scale=residual_scale,
-                           context_radius=focus_radius + 1)
+                           context_radius=context)
+        self.exposure_radius = int(exposure_radius)
+        if self.exposure_radius:
+            self.config["exposure_radius"] = self.exposure_radius
         if focus_gain:
             self.config["focus_gain"] = focus_gain
             # The classical rule "take the input with more Laplacian energy" as the starting point:
@@ -107,7 +132,7 @@ class FocusFusionGenerator(nn.Module):
             self.focus_gain = nn.Parameter(torch.tensor(float(focus_gain)))
         else:
             self.register_buffer("focus_gain", torch.zeros(()), persistent=False)
-        self.trunk = Trunk(2 * channels + 2, list(widths), n_res, 0, noise_dim, full)
+        self.trunk = Trunk(2 * channels + 2 + int(self.exposure_radius > 0), list(widths), n_res, 0, noise_dim, full)
         # focus_gate: one more head channel, a per-pixel gate on the focus rule (starts open), so the
         # trunk can switch the rule off where it is wrong (an over-exposed copy has more Laplacian energy)
         self.gated = bool(focus_gate)
@@ -136,9 +161,13 @@ class FocusFusionGenerator(nn.Module):
         c = self.channels
         ab = pad_for_trunk(torch.cat([source, reference], dim=1), p, self.multiple)
         focus = focus_features(ab[:, :c], ab[:, c:], self.focus_radius)
+        if self.exposure_radius:
+            focus = torch.cat([focus, exposure_evidence(ab[:, :c], ab[:, c:], self.exposure_radius)], dim=1)
         x = _layout(torch.cat([ab, focus], dim=1), self.training)
         out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
         rule = self.focus_gain * focus[:, :1, p:p + h, p:p + w]
+        if self.exposure_radius:
+            rule = rule * (1.0 - focus[:, 2:3, p:p + h, p:p + w])
         k = 1
         if self.gated:
             rule = rule * torch.sigmoid(out[:, k:k + 1])

@@ -36,6 +36,9 @@ _HELP = {
     "focus_gain": "focus: > 0 adds gain x focus contrast to the weight's logit (learned; start as the classical rule)",
     "focus_gate": "focus: a learned per-pixel gate on that rule (the trunk can switch it off, e.g. for exposures)",
     "focus_gate_bias": "focus: the gate's initial logit (0: half open, default; 3: ~95%% open)",
+    "scd_weight": "fuse: weight of 2 - SCD (sum of the correlations of differences) on the pairs without a truth",
+    "exposure_radius": "focus: > 0 adds exposure-pair evidence (local correlation x brightness difference, "
+                       "(2 R + 1)^2 windows) that turns the focus rule off on exposure pairs",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
 }
 

@@ -64,6 +64,7 @@ class TrainConfig:
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0
     ssim_weight: float = 0.5
+    scd_weight: float = 0.0                   # fusion: 2 - SCD (correlations of differences) on the real pairs
     # fusion pairs with a ground truth, made on the fly (stylefuse.data.synthetic): multi-focus and
     # multi-exposure copies of real photos, trained with a supervised loss beside the real pairs
     synthetic: list[str] = field(default_factory=list)  # photos or folders (--split applies to folders)
@@ -76,6 +77,7 @@ class TrainConfig:
     focus_gate: bool = False                  # focus: a learned per-pixel gate on that rule (can switch it off)
     focus_gate_bias: float = 0.0              # focus: the gate's initial logit (0 half open, 3 ~95 % open)
     two_scale: bool = False                   # focus: separate weights for a low-pass base and the detail
+    exposure_radius: int = 0                  # focus: > 0 adds exposure-pair evidence over (2 R + 1)^2 windows
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -104,6 +106,10 @@ class TrainConfig:
         for p in self.pairs:
             if p.count(":") != 1:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")
+        if self.scd_weight < 0:
+            raise UserError(f"--scd-weight must be >= 0, not {self.scd_weight}")
+        if self.exposure_radius < 0:
+            raise UserError(f"--exposure-radius must be >= 0, not {self.exposure_radius}")
         if self.fusion_arch not in ("blend", "focus"):
             raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
@@ -139,6 +145,8 @@ class TrainConfig:
                     cfg["gate_bias"] = self.focus_gate_bias
             if self.two_scale:
                 cfg["two_scale"] = True
+            if self.exposure_radius:
+                cfg["exposure_radius"] = self.exposure_radius
         return cfg
 
     def to_json(self) -> str:

@@ -24,7 +24,7 @@ def build_task_loss(cfg: TrainConfig) -> nn.Module:
     if cfg.task == "style":
         return StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
                                  cfg.structure_weight, cfg.tv_weight, texture_weight=cfg.texture_weight)
-    unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight)
+    unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight, cfg.scd_weight)
     if not (cfg.synthetic or cfg.synthetic_skimage):
         return unsupervised
     return MixedFusionLoss(unsupervised, SupervisedFusionLoss(), cfg.truth_weight)
