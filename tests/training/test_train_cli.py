@@ -120,3 +120,8 @@ def test_bad_training_arguments_are_clear(train_env, tmp_path):
     assert proc.returncode == 2 and "invalid model name" in proc.stderr
     proc = run(["--task", "fuse", "--name", "x", "--pairs", f"{tmp_path}/nope:{tmp_path}/nope2"], train_env)
     assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr
+    for flags, said in ((["--exposure-ramp", "0.5,0.2"], "--exposure-ramp needs 0 <= LO < HI <= 1"),
+                        (["--exposure-ramp", "half"], "--exposure-ramp expects LO,HI"),
+                        (["--scd-weight", "-1"], "--scd-weight must be >= 0")):
+        proc = run(["--task", "fuse", "--name", "x", "--pairs", "a:b", "--fusion-arch", "focus", *flags], train_env)
+        assert proc.returncode == 2 and said in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

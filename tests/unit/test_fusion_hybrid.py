@@ -53,7 +53,8 @@ def test_the_sharper_input_has_positive_focus_contrast():
 VARIANTS = [{}, dict(widths=(8, 16), n_res=2, focus_radius=2),
             dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True),
             dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9)]
+            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9),
+            dict(focus_radius=5, focus_gain=20.0, exposure_radius=7, exposure_smooth=24, exposure_ramp=(0.2, 0.4))]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -70,7 +71,7 @@ def test_declared_radius_bounds_the_measured_one(kw):
     assert measured <= declared <= 1.5 * measured
     # the trunk's radius plus the focus measure's (Laplacian 1 + box r) or the exposure evidence's (box R)
     plain = build_generator("fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"])
-    context = max(model.focus_radius + 1, model.exposure_radius)
+    context = max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth)
     assert declared == generator_receptive_radius(plain) + context
 
 
@@ -86,7 +87,7 @@ def test_exact_zeros_where_both_inputs_are_zero(kw):
     assert float(out[..., :20, :].min()) >= 0.0 and float(out.max()) <= 1.0
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4] + VARIANTS[5:])
 def test_export_parity_and_rebuild_from_card(tmp_path, kw):
     model = _model(**kw)
     folder = export_generator(model, tmp_path / "focus-test", "focus-test")
@@ -103,7 +104,7 @@ def test_export_parity_and_rebuild_from_card(tmp_path, kw):
         assert torch.allclose(scripted(a, b), model(a, b), atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4])
+@pytest.mark.parametrize("kw", VARIANTS[::2] + VARIANTS[3:4] + VARIANTS[5:])
 def test_tiled_fusion_matches_untiled(tmp_path, monkeypatch, kw):
     export_generator(_model(**kw), tmp_path / "focus-tiles", "focus-tiles")
     monkeypatch.setenv("STYLEFUSE_MODELS", str(tmp_path))

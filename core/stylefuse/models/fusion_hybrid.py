@@ -18,11 +18,14 @@ r + 1 (Laplacian 1, box r): `context_radius` in the config says so to the tiling
 With `exposure_radius` > 0 a third feature tells an exposure pair from a focus or modality pair:
 two exposures of one scene are locally one monotone curve of each other (high local correlation)
 at very different brightness, a focus pair has equal local means, an infrared/visible pair mostly
-weak or negative local correlation. The evidence e = max(ncc, 0) x tanh(8 |mean_a - mean_b|) over
-(2 R + 1)^2 windows measured 0.57 on 2-EV exposure pairs, 0.10 on infrared/visible pairs and 0.02
-on multi-focus pairs (means over pixels). "Take the input with more Laplacian energy" is wrong on
-exposures (the over-exposed copy has more of it where the under-exposed one is dark, yet the truth
-lies between them), so the rule is scaled by 1 - e, and the trunk and head see e.
+weak or negative local correlation. The evidence max(ncc, 0) x tanh(8 |mean_a - mean_b|) over
+(2 R + 1)^2 windows is averaged over a wider (2 S + 1)^2 window (`exposure_smooth`: the pair's kind
+is a property of the scene, not of a pixel) and ramped from `exposure_ramp` [lo, hi] to [0, 1].
+Measured on the training data (R 7, S 64; per-pixel quantiles): infrared/visible 95 % <= 0.19,
+medical 99 % <= 0.16, multi-focus 99 % <= 0.06, 2-EV exposure pairs median 0.47, 1 EV 0.60.
+"Take the input with more Laplacian energy" is wrong on exposures (the over-exposed copy has more
+of it where the under-exposed one is dark, yet the truth lies between them), so the weight's
+logit is scaled by 1 - e: on exposure pairs the blend goes to the average, whatever the trunk says.
 """
 
 import torch
@@ -105,13 +108,18 @@ class FocusFusionGenerator(nn.Module):
                  noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
                  residual_scale: float = 0.25, focus_gain: float = 0.0, focus_gate: bool = False,
                  gate_bias: float = 0.0, two_scale: bool = False, exposure_radius: int = 0,
+                 exposure_smooth: int = 0, exposure_ramp: tuple[float, float] = (0.0, 1.0),
                  context_radius: int | None = None):
         super().__init__()
-        context = max(focus_radius + 1, exposure_radius)
+        context = max(focus_radius + 1, exposure_radius + exposure_smooth if exposure_radius else 0)
+        lo, hi = (float(v) for v in exposure_ramp)
+        if not 0.0 <= lo < hi <= 1.0 or exposure_smooth < 0:
+            raise ValueError("exposure_ramp must be 0 <= lo < hi <= 1 and exposure_smooth >= 0")
         if context_radius is not None and context_radius != context:  # the card's derived value
-            raise ValueError("context_radius must be max(focus_radius + 1, exposure_radius)")
-        if focus_radius < 1 or edge_pad < context or exposure_radius < 0:
-            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and edge_pad >= the context radius")
+            raise ValueError("context_radius must be max(focus_radius + 1, exposure_radius + exposure_smooth)")
+        # the smoothing may reach past the mirrored margin: it averages over the pixels that exist
+        if focus_radius < 1 or exposure_radius < 0 or edge_pad < max(focus_radius + 1, exposure_radius):
+            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and edge_pad >= both + 1")
         self.channels = channels
         self.multiple = 2 ** len(widths)
         self.edge_pad = edge_pad
@@ -121,8 +129,11 @@ class FocusFusionGenerator(nn.Module):
                            edge_pad=edge_pad, focus_radius=focus_radius, residual_scale=residual_scale,
                            context_radius=context)
         self.exposure_radius = int(exposure_radius)
+        self.exposure_smooth = int(exposure_smooth)
+        self.exposure_lo, self.exposure_hi = lo, hi
         if self.exposure_radius:
-            self.config["exposure_radius"] = self.exposure_radius
+            self.config.update(exposure_radius=self.exposure_radius, exposure_smooth=self.exposure_smooth,
+                               exposure_ramp=[lo, hi])
         if focus_gain:
             self.config["focus_gain"] = focus_gain
             # The classical rule "take the input with more Laplacian energy" as the starting point:
@@ -153,6 +164,13 @@ class FocusFusionGenerator(nn.Module):
             with torch.no_grad():
                 self.head.bias[1] = gate_bias
 
+    def _exposure(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        e = exposure_evidence(a, b, self.exposure_radius)
+        if self.exposure_smooth:  # a mean over the window's pixels inside the (padded) picture
+            inside = box_mean(torch.ones_like(e[:1]), self.exposure_smooth)
+            e = box_mean(e, self.exposure_smooth) / inside
+        return ((e - self.exposure_lo) / (self.exposure_hi - self.exposure_lo)).clamp(0.0, 1.0)
+
     def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> torch.Tensor:
         reference = check_fusion_inputs(source, reference, self.channels)
@@ -162,17 +180,21 @@ class FocusFusionGenerator(nn.Module):
         ab = pad_for_trunk(torch.cat([source, reference], dim=1), p, self.multiple)
         focus = focus_features(ab[:, :c], ab[:, c:], self.focus_radius)
         if self.exposure_radius:
-            focus = torch.cat([focus, exposure_evidence(ab[:, :c], ab[:, c:], self.exposure_radius)], dim=1)
+            focus = torch.cat([focus, self._exposure(ab[:, :c], ab[:, c:])], dim=1)
         x = _layout(torch.cat([ab, focus], dim=1), self.training)
         out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
         rule = self.focus_gain * focus[:, :1, p:p + h, p:p + w]
-        if self.exposure_radius:
-            rule = rule * (1.0 - focus[:, 2:3, p:p + h, p:p + w])
         k = 1
         if self.gated:
             rule = rule * torch.sigmoid(out[:, k:k + 1])
             k += 1
-        weight = torch.sigmoid(out[:, :1] + rule)
+        logit = out[:, :1] + rule
+        if self.exposure_radius:
+            # the whole logit, not only the rule: on exposure pairs the blend stays near the average
+            # whatever the trunk says, so their truth loss cannot teach the trunk to average
+            # infrared/visible pairs too (it did, when only the rule was scaled: GFF count 4 -> 1 of 8)
+            logit = logit * (1.0 - focus[:, 2:3, p:p + h, p:p + w])
+        weight = torch.sigmoid(logit)
         a = _layout(source, self.training)
         b = _layout(reference, self.training)
         if self.two_scale:

@@ -38,7 +38,9 @@ _HELP = {
     "focus_gate_bias": "focus: the gate's initial logit (0: half open, default; 3: ~95%% open)",
     "scd_weight": "fuse: weight of 2 - SCD (sum of the correlations of differences) on the pairs without a truth",
     "exposure_radius": "focus: > 0 adds exposure-pair evidence (local correlation x brightness difference, "
-                       "(2 R + 1)^2 windows) that turns the focus rule off on exposure pairs",
+                       "(2 R + 1)^2 windows) that sends the blend to the average on exposure pairs",
+    "exposure_smooth": "focus: average the exposure evidence over (2 S + 1)^2 windows (default 64)",
+    "exposure_ramp": "focus: LO,HI: smoothed evidence below LO leaves the blend alone, above HI averages (default 0.2,0.4)",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
 }
 

@@ -22,6 +22,17 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def parse_ramp(text: str) -> list[float]:
+    """--exposure-ramp's LO,HI as two floats, 0 <= LO < HI <= 1."""
+    try:
+        lo, hi = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise UserError(f"--exposure-ramp expects LO,HI (e.g. 0.2,0.4), not {text!r}") from None
+    if not 0.0 <= lo < hi <= 1.0:
+        raise UserError(f"--exposure-ramp needs 0 <= LO < HI <= 1, not {text!r}")
+    return [lo, hi]
+
+
 @dataclass
 class TrainConfig:
     task: str = "style"                       # "style" or "fuse"
@@ -78,6 +89,8 @@ class TrainConfig:
     focus_gate_bias: float = 0.0              # focus: the gate's initial logit (0 half open, 3 ~95 % open)
     two_scale: bool = False                   # focus: separate weights for a low-pass base and the detail
     exposure_radius: int = 0                  # focus: > 0 adds exposure-pair evidence over (2 R + 1)^2 windows
+    exposure_smooth: int = 64                 # focus: that evidence averaged over (2 S + 1)^2 windows
+    exposure_ramp: str = "0.2,0.4"            # focus: evidence lo,hi ramped to 0..1 (1: blend -> average)
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
@@ -108,8 +121,9 @@ class TrainConfig:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")
         if self.scd_weight < 0:
             raise UserError(f"--scd-weight must be >= 0, not {self.scd_weight}")
-        if self.exposure_radius < 0:
-            raise UserError(f"--exposure-radius must be >= 0, not {self.exposure_radius}")
+        if self.exposure_radius < 0 or self.exposure_smooth < 0:
+            raise UserError("--exposure-radius and --exposure-smooth must be >= 0")
+        parse_ramp(self.exposure_ramp)
         if self.fusion_arch not in ("blend", "focus"):
             raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
@@ -146,7 +160,8 @@ class TrainConfig:
             if self.two_scale:
                 cfg["two_scale"] = True
             if self.exposure_radius:
-                cfg["exposure_radius"] = self.exposure_radius
+                cfg.update(exposure_radius=self.exposure_radius, exposure_smooth=self.exposure_smooth,
+                           exposure_ramp=parse_ramp(self.exposure_ramp))
         return cfg
 
     def to_json(self) -> str:
