@@ -119,7 +119,8 @@ class FocusFusionGenerator(nn.Module):
             raise ValueError("context_radius must be max(focus_radius + 1, exposure_radius + exposure_smooth)")
         # the smoothing may reach past the mirrored margin: it averages over the pixels that exist
         if focus_radius < 1 or exposure_radius < 0 or edge_pad < max(focus_radius + 1, exposure_radius):
-            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and edge_pad >= both + 1")
+            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and "
+                             "edge_pad >= max(focus_radius + 1, exposure_radius)")
         self.channels = channels
         self.multiple = 2 ** len(widths)
         self.edge_pad = edge_pad
