@@ -1,4 +1,4 @@
-"""PNG and JPEG through Pillow, with the 16-bit colour PNG cases handled by ``_png``.
+"""PNG and JPEG through Pillow; PNG writing and 16-bit colour PNG reading through ``_png`` (libpng).
 
 meta keys: ``mode`` (Pillow mode of the file, or 'RGB;16'/'RGBA;16'/'LA;16'), ``bit_depth``
 (PNG), ``dpi`` (x, y) when the file has it, ``icc_profile`` (bytes) when present, ``exif_rotated``
@@ -110,13 +110,16 @@ def read_pil(path: Path, fmt: str, max_pixels: int | None) -> ImageData:
 
 
 def _read_png16_colour(path: Path, header: dict) -> ImageData:
+    """16-bit RGB/RGBA/grey+alpha: pixels from libpng (Pillow would keep 8 bits), metadata from Pillow."""
+    meta = {"mode": {2: "RGB;16", 4: "LA;16", 6: "RGBA;16"}[header["color_type"]], "bit_depth": 16}
     try:
-        array, info = _png.decode(path.read_bytes())
+        with Image.open(path, formats=["PNG"]) as im:  # header and ancillary chunks only
+            meta.update((key, im.info[key]) for key in ("dpi", "icc_profile") if im.info.get(key))
+        array = _png.decode(path.read_bytes())
     except _png.PngError as exc:
         raise ImageFileError(path, f"truncated or corrupt PNG file ({exc})") from exc
-    mode = {2: "RGB;16", 4: "LA;16", 6: "RGBA;16"}[header["color_type"]]
-    meta = {"mode": mode, "bit_depth": 16}
-    meta.update((key, info[key]) for key in ("dpi", "icc_profile") if key in info)
+    except Exception as exc:
+        raise ImageFileError(path, f"truncated or corrupt PNG file ({describe(exc)})") from exc
     return ImageData(array, False, meta, str(path), "png")
 
 
@@ -126,7 +129,7 @@ def _common_meta(like: ImageData | None, *keys: str) -> dict:
 
 
 def write_png(path: Path, array: np.ndarray, is_stack: bool, like: ImageData | None) -> None:
-    """8-bit through Pillow; 16-bit through our own encoder (16 bits per channel, any channel count)."""
+    """8- and 16-bit (per channel, any channel count) through libpng, with the dpi and ICC profile of ``like``."""
     _single_image(path, array, is_stack, "PNG")
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
@@ -140,10 +143,7 @@ def write_png(path: Path, array: np.ndarray, is_stack: bool, like: ImageData | N
         array = array[:, :, 0]
     extra = _common_meta(like, "dpi", "icc_profile")
     with atomic_output(path, "PNG") as tmp:
-        if array.dtype == np.uint16:
-            Path(tmp).write_bytes(_png.encode(array, extra.get("dpi"), extra.get("icc_profile")))
-        else:
-            Image.fromarray(array).save(tmp, format="PNG", **extra)
+        Path(tmp).write_bytes(_png.encode(array, extra.get("dpi"), extra.get("icc_profile")))
 
 
 def write_jpeg(
