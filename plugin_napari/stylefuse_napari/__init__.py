@@ -9,6 +9,7 @@ no napari, no model. Modules, one concept each:
     jobs      background work (thread_worker generator): progress bar, cancel, result layer
     notify    errors and messages as napari notifications
     commands  Layers > Filter > Style & Fusion
+    files     reader and writer: NIfTI, DICOM series, TIFF stacks (spacing as scale, header kept)
     samples   sample data (MNI152 from the nilearn wheel, a brain slice pair, a painting)
     widgets/  the dock widgets: style, fuse, train
 """

@@ -6,8 +6,8 @@
 Arrays keep the file's own dtype (uint8, uint16, int16, float32, ...) and have one of the layouts
 ``H×W``, ``H×W×C`` (C = 1..4: grey, grey+alpha, RGB, RGBA) or, for stacks/volumes, ``Z×H×W`` and
 ``Z×H×W×C``. Format specifics (axis conventions, value scaling, the ``meta`` keys) are documented
-in the modules ``_pillow`` (PNG/JPEG), ``_png`` (16-bit colour PNG), ``_tiff``, ``_nifti`` and
-``_dicom``; nibabel and pydicom are imported only for NIfTI and DICOM
+in the modules ``_pillow`` (PNG/JPEG), ``_png`` (PNG pixels through libpng/imagecodecs), ``_tiff``,
+``_nifti`` and ``_dicom``; nibabel and pydicom are imported only for NIfTI and DICOM
 (``pip install 'stylefuse[medical]'``).
 
 Every user-facing problem raises :class:`ImageFileError` (a ``ValueError``) whose one-line
@@ -47,6 +47,7 @@ __all__ = [
     "ImageFileError",
     "format_from_path",
     "read_image",
+    "read_series",
     "write_image",
 ]
 
@@ -183,6 +184,35 @@ def read_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
     data.array = native(data.array)
     data.path = str(path)
     return data
+
+
+def read_series(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageData:
+    """Like :func:`read_image`, but a single-frame DICOM file brings its whole series: the files of its
+    folder that share its SeriesInstanceUID, as one stack (what a user who picks one slice means)."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size > 0 and _detect_quietly(path) == "dicom":
+        from ._dicom import read_dicom_series, series_uid
+
+        try:
+            uid = series_uid(path)
+            if uid is None:
+                return read_image(path, max_pixels)
+            data = read_dicom_series(path.parent, max_pixels, uid)
+        except ImageFileError:
+            raise
+        except Exception as exc:
+            raise ImageFileError(path, f"cannot read its DICOM series ({describe(exc)})") from exc
+        data.array = native(data.array)
+        data.path = str(path.parent)
+        return data
+    return read_image(path, max_pixels)
+
+
+def _detect_quietly(path: Path) -> str | None:
+    try:
+        return _detect(path)
+    except (ImageFileError, OSError):
+        return None
 
 
 def write_image(

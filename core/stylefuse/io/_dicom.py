@@ -45,24 +45,10 @@ from ._common import (
     invert_rescale,
 )
 
-_PALETTE_TAGS = (
-    0x00281101,
-    0x00281102,
-    0x00281103,
-    0x00281201,
-    0x00281202,
-    0x00281203,
-    0x00281221,
-    0x00281222,
-    0x00281223,
-)
-_STALE_TAGS = (
-    0x00280106,
-    0x00280107,
-    0x00280108,
-    0x00280109,
-    0x00280034,
-)  # smallest/largest pixel values, aspect ratio
+# palette lookup tables; smallest/largest pixel values and aspect ratio (stale once pixels change)
+_PALETTE_TAGS = (0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203, 0x00281221, 0x00281222,
+                 0x00281223)
+_STALE_TAGS = (0x00280106, 0x00280107, 0x00280108, 0x00280109, 0x00280034)
 
 
 def _pydicom(path: Path):
@@ -119,7 +105,15 @@ def read_dicom_file(path: Path, max_pixels: int | None) -> ImageData:
     return _build(path, [path], [ds], [_pixels(pydicom, path, ds)], frames > 1)
 
 
-def read_dicom_series(folder: Path, max_pixels: int | None) -> ImageData:
+def series_uid(path: Path) -> str | None:
+    """The SeriesInstanceUID of a single-frame DICOM image file (header only); None for a multi-frame
+    file (a series in itself) or a file without one."""
+    ds = _dcmread(_pydicom(path), path, header_only=True)
+    return str(ds.SeriesInstanceUID) if "SeriesInstanceUID" in ds and _frames(ds) == 1 else None
+
+
+def read_dicom_series(folder: Path, max_pixels: int | None, uid: str | None = None) -> ImageData:
+    """The series in ``folder`` (only the files of series ``uid`` when given; other files are skipped)."""
     pydicom = _pydicom(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     headers = []
@@ -128,7 +122,7 @@ def read_dicom_series(folder: Path, max_pixels: int | None) -> ImageData:
             ds = pydicom.dcmread(file, stop_before_pixels=True)
         except Exception:
             continue  # not DICOM: skipped
-        if "Rows" in ds and "Columns" in ds:
+        if "Rows" in ds and "Columns" in ds and (uid is None or str(ds.get("SeriesInstanceUID", "")) == uid):
             headers.append((file, ds))
     if not headers:
         raise ImageFileError(folder, f"the folder holds no DICOM image files ({len(files)} other files)")

@@ -6,7 +6,8 @@ other than Y, X, S (pages, Z, T, C, ...) is flattened, in file order, into the s
 Bilevel images come back as uint8 0/255; palette images as RGB.
 
 meta keys: ``photometric``, ``compression``, ``axes`` and ``shape`` (of the series in the file),
-``resolution`` and ``resolutionunit`` (as tifffile reports them), ``series_count``.
+``resolution`` and ``resolutionunit`` (as tifffile reports them), ``series_count``, ``imagej``
+(``unit`` and ``spacing`` (z step) of an ImageJ file, when it has them).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def _read_tiff(path: Path, max_pixels: int | None) -> ImageData:
             "resolutionunit": int(page.resolutionunit),
             "series_count": len(tif.series),
         }
+        imagej = tif.imagej_metadata or {}
+        if imagej.get("unit") or imagej.get("spacing"):  # ImageJ: pixel size unit, z step
+            meta["imagej"] = {k: imagej[k] for k in ("unit", "spacing") if k in imagej}
         try:
             data = series.asarray()
             colormap = page.colormap if meta["photometric"] == "palette" else None
