@@ -85,41 +85,35 @@ def _post(url: str, body: dict | None = None, timeout: float = 30.0) -> tuple[in
 
 
 def _children(pid: int) -> list[int]:
-    """Direct and indirect child processes of `pid` (from /proc)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+    """Direct and indirect child processes of `pid` (psutil)."""
+    import psutil
+
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:  # gone, or not ours to look at
+        return []
 
 
 def _is_stub(pid: int) -> bool:
+    import psutil
+
     try:
-        return b"triton_python_backend_stub" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        return any("triton_python_backend_stub" in part for part in psutil.Process(pid).cmdline())
+    except psutil.Error:
         return False
 
 
 def _mapped_shm(pids: list[int]) -> set[str]:
+    """The python backend's shared-memory regions (/dev/shm files) that `pids` have mapped."""
+    import psutil
+
     names = set()
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-                path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-                if path.startswith("/dev/shm/") and SHM_PREFIX in path:
-                    names.add(path.split()[0])
-        except OSError:
+            maps = psutil.Process(pid).memory_maps(grouped=True)
+        except psutil.Error:
             continue
+        names |= {m.path.split(" (deleted)")[0] for m in maps if m.path.startswith("/dev/shm/") and SHM_PREFIX in m.path}
     return names
 
 
