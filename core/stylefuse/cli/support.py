@@ -12,21 +12,31 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import UserError
-from .io import EXTENSION_FORMATS
+from ..errors import UserError
 
-# Output suffix -> format family (what stylefuse.io writes; "" is a DICOM series folder).
-OUTPUT_FORMATS = EXTENSION_FORMATS
-IMAGE_SUFFIXES = tuple(OUTPUT_FORMATS)
+
+def output_formats() -> dict[str, str]:
+    """Output suffix -> format family (what stylefuse.io writes; "" is a DICOM series folder).
+
+    A function, not a constant: stylefuse.io imports numpy, which `stylefuse --help` must not wait for.
+    """
+    from ..io import EXTENSION_FORMATS
+
+    return EXTENSION_FORMATS
+
+
+def image_suffixes() -> tuple[str, ...]:
+    return tuple(output_formats())
 
 
 def full_suffix(path: str | os.PathLike) -> str:
+    """The lower-case suffix, `.nii.gz` counted as one."""
     name = Path(path).name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else Path(name).suffix
 
 
 def looks_like_image_path(text: str) -> bool:
-    return os.sep in text or "/" in text or full_suffix(text) in IMAGE_SUFFIXES or os.path.exists(text)
+    return os.sep in text or "/" in text or full_suffix(text) in image_suffixes() or os.path.exists(text)
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -50,8 +60,8 @@ def check_input(path: str, what: str) -> Path:
 def read_input(path: str, what: str):
     """`stylefuse.io.read_image` (a folder is read as one DICOM series) within the pixel limit
     (`stylefuse.limits`, checked from the header before decoding); returns ImageData."""
-    from .io import read_image
-    from .limits import max_pixels
+    from ..io import read_image
+    from ..limits import max_pixels
 
     return read_image(check_input(path, what), max_pixels=max_pixels())
 
@@ -60,11 +70,12 @@ def check_output(path: str, inputs: Sequence[str | None]) -> str:
     """Refuse an output that would overwrite an input, has no writable format, or has no folder."""
     out = Path(path)
     suffix = full_suffix(out)
+    formats = output_formats()
     for src in inputs:
         if src is not None and (same_file(out, src) or _inside(out, src)):
             raise UserError(f"output {path} is the input file {src}; choose another output name "
                             "(stylefuse never overwrites its inputs)")
-    if suffix not in OUTPUT_FORMATS and suffix != "":
+    if suffix not in formats and suffix != "":
         raise UserError(f"unsupported output file type {suffix} for {path}: use .png, .jpg, .tif, .nii, "
                         ".nii.gz or .dcm (or a folder name without extension for a DICOM series)")
     parent = out.parent
@@ -79,7 +90,7 @@ def check_output(path: str, inputs: Sequence[str | None]) -> str:
         raise UserError(f"output {path} is a folder; give a file name such as {out / 'result.png'}")
     if not os.access(parent, os.W_OK):
         raise UserError(f"output folder {parent} is not writable (permission denied)")
-    return OUTPUT_FORMATS[suffix]
+    return formats[suffix]
 
 
 def _inside(out: Path, src: str) -> bool:
@@ -93,7 +104,7 @@ def check_writable(path: str, data, what: str = "the result") -> None:
     The same rules stylefuse.io applies when writing, checked early so nobody waits for a model run
     whose result cannot be saved.
     """
-    fmt = OUTPUT_FORMATS.get(full_suffix(path), "dicom")
+    fmt = output_formats().get(full_suffix(path), "dicom")
     arr, channels = data.array, data.channels
     kind = f"{arr.dtype}" + (f" ({8 * arr.dtype.itemsize}-bit)" if arr.dtype.kind in "iu" else "")
     if fmt in ("png", "jpeg") and data.is_stack:
@@ -172,4 +183,19 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]], right:
 
 
 def examples_dir() -> Path:
-    return Path(__file__).resolve().parent / "examples"
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
+def write_result(path: str, array, like) -> None:
+    """Write through stylefuse.io (temporary file + rename: no partial output) and print the path."""
+    from ..io import write_image
+
+    write_image(path, array, like=like, is_stack=like.is_stack)
+    print(path)
+
+
+def check_values(data, what: str) -> None:
+    """NaN/Inf and dtype refused now, naming the file, before any model is loaded (the pipeline's own rule)."""
+    from ..pipeline import value_range_of
+
+    value_range_of(data.array, None, what)

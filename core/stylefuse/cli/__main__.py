@@ -1,0 +1,7 @@
+"""`python -m stylefuse.cli ...` = `stylefuse ...`."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

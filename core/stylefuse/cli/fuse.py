@@ -1,0 +1,109 @@
+"""`stylefuse fuse A B -o OUT`: fuse two aligned images; two folders matched by file name -> a folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import UserError
+from .options import add_run_options, note
+
+NAME = "fuse"
+HELP = "fuse two aligned images (modalities, exposures, focus planes), or two folders of them"
+DESCRIPTION = ("Fuse two aligned images of the same scene into one. Given two folders, fuse the images "
+               "matched by file name into the folder -o OUTDIR.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("a", metavar="A",
+                   help="first image (its file type and header are kept for the output), or a folder of them")
+    p.add_argument("b", metavar="B", help="second image, same size as A (or a folder: partners by file name)")
+    p.add_argument("-m", "--model", metavar="NAME", help="fusion model (default: the default fusion model)")
+    p.add_argument("--resample", action="store_true", help="resize B to A's size when they differ")
+    add_run_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="file to write (never one of the inputs); for two folders, the folder to write into")
+
+
+def _check_pair(args: argparse.Namespace, a, b, a_path: str, b_path: str) -> None:
+    from .support import shape_text, spatial_shape
+
+    if spatial_shape(a) != spatial_shape(b) and not args.resample:
+        raise UserError(f"the inputs differ in size: {a_path} is {shape_text(spatial_shape(a))}, {b_path} is "
+                        f"{shape_text(spatial_shape(b))}; fusion needs aligned images of one size "
+                        "(register them first, or pass --resample to resize B to A)")
+
+
+def _read_pair(a_path: str, b_path: str):
+    from .support import check_values, read_input
+
+    a = read_input(a_path, "input A")
+    b = read_input(b_path, "input B")
+    check_values(a, f"input A {a_path}")
+    check_values(b, f"input B {b_path}")
+    return a, b
+
+
+class _Engine:
+    """The fusion model (in-process) or the server (--server), chosen and loaded once."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        if args.server:
+            from ..client import TritonTransport
+
+            self.transport = TritonTransport(args.server)
+            self.transport.ping()
+            self.label = f"{args.model or 'server default'} on {args.server}"
+            return
+        from ..registry import default_model_name, load_model
+
+        self.model_name = args.model or default_model_name("fuse")
+        self.model = load_model(self.model_name, task="fuse")
+        self.label = self.model_name
+        note(f"fusion model {self.model_name}")
+
+    def __call__(self, a, b, cb):
+        args = self.args
+        if args.server:
+            return self.transport.fuse(a.array, b.array, model=args.model, resample=args.resample,
+                                       is_stack=a.is_stack, batch_size=args.batch_size, progress=cb)
+        from ..pipeline import fuse
+
+        return fuse(a.array, b.array, model=self.model, resample=args.resample, is_stack=a.is_stack,
+                    tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import batch
+
+    jobs = batch.plan_pairs(args.a, args.b, args.output)
+    if jobs is not None:
+        return _run_batch(args, jobs)
+    from .support import check_output, check_writable, progress, write_result
+
+    a, b = _read_pair(args.a, args.b)
+    check_output(args.output, [args.a, args.b])
+    check_writable(args.output, a)
+    _check_pair(args, a, b, args.a, args.b)
+    engine = _Engine(args)
+    with progress(f"fuse ({engine.label})", args.quiet) as cb:
+        result = engine(a, b, cb)
+    write_result(args.output, result, a)
+    return 0
+
+
+def _run_batch(args: argparse.Namespace, jobs: list) -> int:
+    from . import batch
+    from .support import check_writable
+
+    batch.check_jobs(jobs, [])
+    engine = _Engine(args)
+
+    def one(job):
+        a_path, b_path = job.inputs
+        a, b = _read_pair(a_path, b_path)
+        check_writable(job.output, a)
+        _check_pair(args, a, b, a_path, b_path)
+        return a, engine(a, b, None)
+
+    return batch.run(jobs, one, f"fuse ({engine.label})", args.quiet)

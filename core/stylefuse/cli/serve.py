@@ -1,0 +1,42 @@
+"""`stylefuse serve`: the real tritonserver on a model repository (the launcher lives in stylefuse_triton)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import UserError
+from .options import positive_int
+
+NAME = "serve"
+HELP = "serve the models with Triton Inference Server (gRPC/HTTP)"
+DESCRIPTION = ("Start the real tritonserver (from the nvidia-pytriton wheel) on a model repository (default: the "
+               "installed models, exported to a temporary one); probes every model with a tiny inference and "
+               "reloads one whose backend died. Ctrl-C or SIGTERM stops it cleanly.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", metavar="DIR", help="a repository written by `stylefuse export --triton-repo`")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 for all "
+                        "interfaces, with a warning: the server has no authentication)")
+    p.add_argument("--http-port", type=positive_int, default=8000, metavar="PORT",
+                   help="HTTP/REST port (default: %(default)s)")
+    p.add_argument("--grpc-port", type=positive_int, default=8001, metavar="PORT",
+                   help="gRPC port (default: %(default)s)")
+    p.add_argument("--metrics-port", type=positive_int, default=8002, metavar="PORT",
+                   help="Prometheus metrics port (default: %(default)s)")
+    p.add_argument("--models", nargs="+", metavar="MODEL", help="serve only these models")
+    p.add_argument("--ready-timeout", type=positive_int, default=180, metavar="S",
+                   help="seconds to wait for the server to become ready (default: %(default)s)")
+    p.add_argument("--health-interval", type=float, default=30.0, metavar="S",
+                   help="seconds between health probes (default: %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from stylefuse_triton.launcher import serve
+    except ImportError as exc:
+        raise UserError(f"the Triton support is not installed ({exc}); reinstall stylefuse") from None
+    return serve(args.repo, host=args.host, http_port=args.http_port, grpc_port=args.grpc_port,
+                 metrics_port=args.metrics_port, models=args.models, ready_timeout=args.ready_timeout,
+                 health_interval=args.health_interval, say=lambda text: print(text, flush=True))

@@ -1,0 +1,172 @@
+"""`stylefuse stylize IN -o OUT`: restyle an image or a stack; several inputs or a folder/glob -> a folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..errors import UserError
+from .options import add_run_options, note, strength
+
+NAME = "stylize"
+HELP = "restyle an image (or every slice of a stack), or a batch of them"
+DESCRIPTION = ("Restyle IN with a trained style model, or with any style image as reference. Several inputs, "
+               "a folder or a glob restyle every image into the folder -o OUTDIR.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="+", metavar="IN",
+                   help="image to restyle; several files, a folder or a glob (quoted) make a batch")
+    p.add_argument("-s", "--style", metavar="NAME|IMAGE",
+                   help="a style model's name (see `stylefuse models`) or a style image file used as "
+                        "reference (default: the default style model's own style)")
+    p.add_argument("-m", "--model", metavar="NAME",
+                   help="style model to run with a style image (default: the default style model)")
+    p.add_argument("--strength", type=strength, default=1.0, metavar="S",
+                   help="0 keeps the input, 1 is the full style (default: %(default)s)")
+    p.add_argument("--mask", metavar="M", help="image of the input's size: where to apply the style (0..1, soft)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the input's colours, take the style's texture")
+    p.add_argument("--no-palette", action="store_true",
+                   help="skip the palette step (the input's colours mapped onto the style's before the "
+                        "generator); in-process runs only")
+    add_run_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="file to write (never one of the inputs); for a batch, the folder to write into")
+
+
+def style_image_path(args: argparse.Namespace) -> str | None:
+    """--style as a style image path (checked to exist), or None when it names a model."""
+    from .support import check_input, looks_like_image_path
+
+    style = args.style
+    if style is None:
+        return None
+    if os.path.exists(style) or looks_like_image_path(style):
+        if not os.path.exists(style) and "/" not in style and os.sep not in style:
+            from ..registry import list_models  # a model may be named like a file ("v1.png")
+
+            if any(e.name == style for e in list_models()):
+                return None
+        check_input(style, "style image")
+        return style
+    return None
+
+
+def style_model_name(args: argparse.Namespace, style_path: str | None) -> str:
+    from ..registry import default_model_name
+
+    if style_path is not None:
+        return args.model or default_model_name("style")
+    if args.style is not None:
+        if args.model is not None:
+            raise UserError(f"--style {args.style} names a model and --model {args.model} another; --model "
+                            "only picks the model for a style image (--style IMAGE)")
+        return args.style
+    return args.model or default_model_name("style")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import batch
+
+    jobs = batch.plan_files(args.input, args.output)
+    if jobs is not None:
+        return _run_batch(args, jobs)
+    from .support import (
+        check_output,
+        check_values,
+        check_writable,
+        read_input,
+        shape_text,
+        spatial_shape,
+        write_result,
+    )
+
+    (in_path,) = args.input
+    src = read_input(in_path, "input")
+    check_values(src, f"input {in_path}")
+    style_path = style_image_path(args)
+    check_output(args.output, [in_path, style_path, args.mask])
+    check_writable(args.output, src)
+    mask = read_input(args.mask, "mask") if args.mask else None
+    if mask is not None and spatial_shape(mask)[-2:] != spatial_shape(src)[-2:]:
+        raise UserError(f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
+                        f"{shape_text(spatial_shape(src)[-2:])}; the mask must have the input's height and width")
+    reference = read_input(style_path, "style image") if style_path else None
+    if reference is not None:
+        check_values(reference, f"style image {style_path}")
+    engine = _Engine(args, reference, style_path)
+    with engine.progress() as cb:
+        result = engine(src, mask, cb)
+    write_result(args.output, result, src)
+    return 0
+
+
+class _Engine:
+    """The model (in-process) or the server (--server), chosen and loaded once, then called per image."""
+
+    def __init__(self, args: argparse.Namespace, reference, style_path: str | None) -> None:
+        self.args, self.reference = args, reference
+        if args.server:
+            from ..client import TritonTransport
+
+            if args.no_palette:
+                raise UserError("--no-palette is for in-process runs (a server applies the palette; "
+                                "--preserve-color keeps the input's colours there)")
+            self.transport = TritonTransport(args.server)
+            self.transport.ping()
+            self.model_name = args.model if style_path is not None else args.style or args.model
+            self.label = f"{self.model_name or 'server default'} on {args.server}"
+            return
+        from ..registry import load_model
+
+        self.model_name = style_model_name(args, style_path)
+        self.model = load_model(self.model_name, task="style")
+        if reference is None and self.model.needs_reference:
+            raise UserError(f"style model {self.model_name!r} has no built-in style; give a style image: "
+                            f"--style IMAGE --model {self.model_name}")
+        self.label = self.model_name
+        note(f"style model {self.model_name}")
+
+    def progress(self, quiet: bool | None = None):
+        from .support import progress
+
+        return progress(f"stylize ({self.label})", self.args.quiet if quiet is None else quiet)
+
+    def __call__(self, src, mask, cb):
+        args, ref = self.args, None if self.reference is None else self.reference.array
+        mask_array = None if mask is None else mask.array
+        if args.server:
+            return self.transport.stylize(src.array, model=self.model_name, reference=ref, strength=args.strength,
+                                          mask=mask_array, preserve_color=args.preserve_color,
+                                          is_stack=src.is_stack, batch_size=args.batch_size, progress=cb)
+        from ..pipeline import stylize
+
+        return stylize(src.array, model=self.model, reference=ref, strength=args.strength, mask=mask_array,
+                       preserve_color=args.preserve_color, palette=not args.no_palette, is_stack=src.is_stack,
+                       tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
+
+
+def _run_batch(args: argparse.Namespace, jobs: list) -> int:
+    from .support import check_values, check_writable, read_input, shape_text, spatial_shape
+
+    style_path = style_image_path(args)
+    from . import batch
+
+    batch.check_jobs(jobs, [style_path, args.mask])
+    mask = read_input(args.mask, "mask") if args.mask else None
+    reference = read_input(style_path, "style image") if style_path else None
+    if reference is not None:
+        check_values(reference, f"style image {style_path}")
+    engine = _Engine(args, reference, style_path)
+
+    def one(job):
+        (in_path,) = job.inputs
+        src = read_input(in_path, "input")
+        check_values(src, f"input {in_path}")
+        check_writable(job.output, src)
+        if mask is not None and spatial_shape(mask)[-2:] != spatial_shape(src)[-2:]:
+            raise UserError(f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
+                            f"{shape_text(spatial_shape(src)[-2:])}")
+        return src, engine(src, mask, None)
+
+    return batch.run(jobs, one, f"stylize ({engine.label})", args.quiet)
