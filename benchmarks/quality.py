@@ -803,8 +803,8 @@ README_BEGIN = "<!-- QUALITY:BEGIN (written by benchmarks/quality.py --update-re
 README_END = "<!-- QUALITY:END -->"
 
 
-def update_readme(report: Report, results: Path, readme: Path = ROOT / "README.md") -> None:
-    """Replace the README's block between the QUALITY markers with this run's tables (headings two levels down)."""
+def update_readme(report: Report, results: Path, readme: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    """Replace docs/benchmarks.md's block between the QUALITY markers with this run's tables (headings two levels down)."""
     text = readme.read_text()
     if README_BEGIN not in text or README_END not in text:
         print(f"{readme}: no {README_BEGIN} ... {README_END} block; README left alone", file=sys.stderr)
@@ -815,7 +815,8 @@ def update_readme(report: Report, results: Path, readme: Path = ROOT / "README.m
             continue
         body.append("####" + line[2:] if line.startswith("## ") else line)
     rel = results.resolve().relative_to(ROOT) if results.resolve().is_relative_to(ROOT) else results
-    body.append(f"Every table, the per-style ones included: [`{rel}`]({rel}).")
+    link = os.path.relpath(results.resolve(), readme.resolve().parent)  # the link works from the page's folder
+    body.append(f"Every table, the per-style ones included: [`{rel}`]({link}).")
     head, rest = text.split(README_BEGIN, 1)
     tail = rest.split(README_END, 1)[1]
     readme.write_text(head + README_BEGIN + "\n" + "\n".join(body).strip() + "\n" + README_END + tail)
@@ -842,7 +843,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "quality.md"))
     parser.add_argument("--images", default=str(ROOT / "docs" / "images"), help="where the panels go")
     parser.add_argument("--update-readme", action="store_true",
-                        help="also write the tables into README.md (between its QUALITY markers)")
+                        help="also write the tables into docs/benchmarks.md (between its QUALITY markers)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     sections = set(args.sections.split(","))
