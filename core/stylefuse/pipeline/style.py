@@ -14,6 +14,7 @@ from .palette_passes import palette_again, palette_mapper
 from .ranges import from_unit
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
+from .synthesis_style import WORK_SIDE, check_work_side, synthesize_planes
 from .tiling import DEFAULT_TILE_SIZE, tile_options
 from .weights import blend, check_strength, read_mask
 
@@ -89,6 +90,9 @@ def stylize(
     value_range: tuple[float, float] | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    method: str = "generator",
+    synthesis_size: int = WORK_SIDE,
+    device: torch.device | str | None = None,
 ) -> np.ndarray:
     """Restyle `image` (an image or a stack of slices) after `reference`, or the model's own style.
 
@@ -98,7 +102,16 @@ def stylize(
     `palette`: map the source's colours onto the style's (the reference's, else the painting the
     model was trained on; see `stylefuse.pipeline.palette`) before the generator, and a colour
     result's once more after it; off with preserve_color.
+    `method`: "generator" (the trained model, fast) or "synthesis" (example-based, slow, no model:
+    paints with the reference's own patches, see `stylefuse.synthesis`; needs a reference; tiling
+    and batching options do not apply, `synthesis_size` is the long side it paints at and `device`
+    where it runs).
     """
+    if method == "synthesis":
+        return _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_stack, value_range,
+                                     synthesis_size, device, progress, cancel)
+    if method != "generator":
+        raise UserError(f"unknown style method {method!r}: use 'generator' or 'synthesis'")
     loaded = resolve_model(model, "style")
     src = read_input(image, is_stack, value_range, "image")
     strength = check_strength(strength)
@@ -144,4 +157,28 @@ def stylize(
               batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
     if again:
         palette_again(src, out_view, target, strength, mask_bands)
+    return out
+
+
+def _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_stack, value_range, work_side,
+                          device, progress, cancel) -> np.ndarray:
+    if reference is None:
+        raise UserError("method 'synthesis' paints with a painting's own patches: give a reference (style) image")
+    src = read_input(image, is_stack, value_range, "image")
+    strength = check_strength(strength)
+    mask_bands = read_mask(mask, src.layout)
+    work_side = check_work_side(work_side)
+    ref = read_input(reference, None, None, "reference")
+    if ref.empty:
+        raise UserError(f"reference image is empty {ref.array.shape}")
+    if min(ref.layout.height, ref.layout.width) < 16:
+        raise UserError(f"reference image is too small to take patches from ({ref.layout.height} x "
+                        f"{ref.layout.width}); give a painting at least 16 pixels on each side")
+    if src.empty:
+        return src.array.copy()
+    middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)
+    out = np.empty(src.array.shape, src.dtype)
+    synthesize_planes(src, ref.unit(middle, slice(None)), out, strength=strength, mask_bands=mask_bands,
+                      to_output_colour=_to_output_colour, preserve_color=preserve_color, work_side=work_side,
+                      device=device, progress=progress, cancel=cancel)
     return out
