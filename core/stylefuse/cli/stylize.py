@@ -29,6 +29,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-palette", action="store_true",
                    help="skip the palette step (the input's colours mapped onto the style's before the "
                         "generator); in-process runs only")
+    p.add_argument("--method", choices=("generator", "synthesis"), default="generator",
+                   help="generator: the trained model (fast, default); synthesis: example-based painting with "
+                        "the style image's own patches (seconds per image, needs --style IMAGE, no model)")
+    p.add_argument("--synthesis-size", type=int, default=512, metavar="PX",
+                   help="with --method synthesis: the long side it paints at; larger images get the painted "
+                        "change carried up to full size (default: %(default)s)")
     add_run_options(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="file to write (never one of the inputs); for a batch, the folder to write into")
@@ -106,6 +112,12 @@ class _Engine:
 
     def __init__(self, args: argparse.Namespace, reference, style_path: str | None) -> None:
         self.args, self.reference = args, reference
+        if args.method == "synthesis":
+            if style_path is None:
+                raise UserError("--method synthesis paints with a painting's own patches: give it with "
+                                "--style IMAGE")
+            if args.model is not None:
+                raise UserError("--method synthesis uses no model; drop --model (or use --method generator)")
         if args.server:
             from ..client import TritonTransport
 
@@ -115,7 +127,13 @@ class _Engine:
             self.transport = TritonTransport(args.server)
             self.transport.ping()
             self.model_name = args.model if style_path is not None else args.style or args.model
+            if args.method == "synthesis":
+                self.model_name = None
             self.label = f"{self.model_name or 'server default'} on {args.server}"
+            return
+        if args.method == "synthesis":
+            self.model, self.model_name, self.label = None, None, f"synthesis after {os.path.basename(style_path)}"
+            note(f"synthesis with the patches of {style_path}")
             return
         from ..registry import load_model
 
@@ -135,15 +153,17 @@ class _Engine:
     def __call__(self, src, mask, cb):
         args, ref = self.args, None if self.reference is None else self.reference.array
         mask_array = None if mask is None else mask.array
+        synthesis = {"method": "synthesis", "synthesis_size": args.synthesis_size} if args.method == "synthesis" else {}
         if args.server:
             return self.transport.stylize(src.array, model=self.model_name, reference=ref, strength=args.strength,
                                           mask=mask_array, preserve_color=args.preserve_color,
-                                          is_stack=src.is_stack, batch_size=args.batch_size, progress=cb)
+                                          is_stack=src.is_stack, batch_size=args.batch_size, progress=cb,
+                                          **synthesis)
         from ..pipeline import stylize
 
         return stylize(src.array, model=self.model, reference=ref, strength=args.strength, mask=mask_array,
                        preserve_color=args.preserve_color, palette=not args.no_palette, is_stack=src.is_stack,
-                       tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
+                       tile_size=args.tile_size, batch_size=args.batch_size, progress=cb, **synthesis)
 
 
 def _run_batch(args: argparse.Namespace, jobs: list) -> int:
