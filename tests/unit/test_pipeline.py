@@ -420,12 +420,27 @@ def test_fuse_shape_mismatch_and_resample(fuse_model):
         fuse(np.zeros((3, 8, 8), np.uint8), np.zeros((4, 8, 8), np.uint8), fuse_model, resample=True)
 
 
-def test_resample_region_matches_whole_image_resize():
-    image = np.random.default_rng(17).random((1, 23, 31, 2), np.float32)
-    whole = F.interpolate(torch.from_numpy(image).permute(0, 3, 1, 2), size=(40, 17), mode="bilinear",
-                          align_corners=False).permute(0, 2, 3, 1).numpy()
-    region = resample_region(lambda rows, cols: image[:, rows, cols], (23, 31), (40, 17), slice(5, 33), slice(3, 15))
-    assert np.allclose(region, whole[:, 5:33, 3:15], atol=1e-6)
+@pytest.mark.parametrize(("in_shape", "out_shape"), [((23, 31), (40, 17)), ((200, 150), (37, 61)), ((10, 9), (30, 27))])
+def test_resample_region_matches_whole_image_antialiased_resize(in_shape, out_shape):
+    """Regions equal torch's whole-image antialiased bilinear resize, enlarging and shrinking."""
+    image = np.random.default_rng(17).random((1, *in_shape, 2), np.float32)
+    whole = F.interpolate(torch.from_numpy(image).permute(0, 3, 1, 2), size=out_shape, mode="bilinear",
+                          align_corners=False, antialias=True).permute(0, 2, 3, 1).numpy()
+    rows, cols = slice(5, out_shape[0] - 3), slice(3, out_shape[1] - 2)
+    region = resample_region(lambda r, c: image[:, r, c], in_shape, out_shape, rows, cols)
+    assert np.allclose(region, whole[:, rows, cols], atol=1e-5)
+
+
+def test_fuse_resample_shrinks_without_aliasing(fuse_model):
+    """A fine checkerboard shrunk 4x onto a's grid averages to grey; point sampling would keep stripes."""
+    a = np.full((32, 32), 128, np.uint8)
+    b = (np.indices((128, 128)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    from stylefuse.pipeline.fusion import _unit_reader
+    from stylefuse.pipeline.inputs import read_input
+
+    shrunk = _unit_reader(read_input(b), 32, 32)(slice(0, 1), slice(0, 32), slice(0, 32))
+    assert np.abs(shrunk - 0.5).max() < 0.02
+    assert fuse(a, b, fuse_model, resample=True).shape == a.shape
 
 
 def test_fuse_stack_tiled_with_progress(fuse_model):

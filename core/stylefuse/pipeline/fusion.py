@@ -74,7 +74,7 @@ def fuse(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> np.ndarray:
-    """Fuse `b` into `a` (same H x W and slices, or resample=True to resize b bilinearly onto a).
+    """Fuse `b` into `a` (same H x W and slices, or resample=True to resize b onto a: bilinear, antialiased).
 
     Each input is mapped to [0, 1] with its own range (see `stylefuse.pipeline.ranges`); the result
     has a's dtype, range and layout, with 3 colour channels if either input has colour, and a's alpha
