@@ -14,6 +14,9 @@ import torch
 import torch.nn.functional as F
 
 CHUNK_ELEMENTS = 1 << 24  # distances held at once (64 MiB of float32)
+# Queries per chunk at most: the usage penalty counts the choices of earlier chunks, so small chunks
+# let it act within an image even at the coarse scales (a few hundred patches in all).
+CHUNK_QUERIES = 128
 PCA_SAMPLES = 1500
 
 
@@ -75,26 +78,28 @@ def nearest_patches(
     n_bank = bank.codes.shape[0]
     usage = torch.zeros(n_bank, device=codes.device)
     fair = max(codes.shape[0] * k / n_bank, 1.0)
-    chunk = max(1, CHUNK_ELEMENTS // n_bank)
+    chunk = max(1, min(CHUNK_QUERIES, CHUNK_ELEMENTS // n_bank))
     k = min(k, n_bank)
     indices, weights = [], []
-    scale = None
+    # A typical distance between a query and its best patch, from the bank's own spread (a tenth of
+    # the mean squared code norm): makes the penalty and the keep-previous margin unit-free.
+    scale = 0.1 * float(bank.norms.mean()) + 1e-12
     for start in range(0, codes.shape[0], chunk):
         part = codes[start : start + chunk]
         # |q - b|^2 less the query's own |q|^2 (constant per row, so it cannot change a choice):
         # one fused matrix product, bias = |b|^2 + the usage penalty.
-        bias = bank.norms if scale is None or usage_penalty <= 0 else bank.norms + (usage_penalty * scale / fair) * usage
+        bias = bank.norms if usage_penalty <= 0 else bank.norms + (usage_penalty * scale / fair) * usage
         dist = torch.addmm(bias[None, :], part, bank.codes.T, alpha=-2.0)
         own = (part * part).sum(1, keepdim=True)
         if k == 1:
             best, idx = dist.min(1, keepdim=True)
         else:
             best, idx = dist.topk(k, dim=1, largest=False)
-        if scale is None:  # the typical best distance, from the first chunk: makes the penalty unit-free
-            scale = float((best[:, 0:1] + own).clamp(min=0).mean()) + 1e-6
         if previous is not None and keep_previous > 0:
             prev = previous[start : start + chunk]
-            keep = dist.gather(1, prev[:, :1])[:, 0] + own[:, 0] <= (best[:, 0] + own[:, 0]) * (1 + keep_previous) + 1e-6 * scale
+            # extra cost allowed: a share of the best distance, at least of the typical one
+            allowed = keep_previous * ((best[:, 0] + own[:, 0]).clamp(min=0) + 0.1 * scale)
+            keep = dist.gather(1, prev[:, :1])[:, 0] <= best[:, 0] + allowed
             idx = torch.where(keep[:, None], prev, idx)
             best = torch.where(keep[:, None], dist.gather(1, prev), best)
         usage.index_add_(0, idx.reshape(-1), torch.ones(idx.numel(), device=usage.device))
