@@ -1,8 +1,10 @@
 """`stylefuse gimp-install`: copy the GIMP 3 plug-in folder into GIMP's user plug-ins folder.
 
 GIMP 3 looks for `<plug-ins>/<name>/<name>.py` and ignores a plug-in file that is not executable,
-so the copy gets its executable bits set. GIMP's user folder: $GIMP3_DIRECTORY when set, else
-Linux `$XDG_CONFIG_HOME/GIMP/3.0` (~/.config/GIMP/3.0; Flatpak: ~/.var/app/org.gimp.GIMP/config/GIMP/3.0),
+so the copy gets its executable bits set. Beside it, `installed.json` records how to run this
+installation's core (`python -m stylefuse.cli` of this interpreter) and its models: the plug-in runs
+the core itself in a subprocess when no server answers, and offers the models as a choice.
+GIMP's user folder: $GIMP3_DIRECTORY when set, else Linux `$XDG_CONFIG_HOME/GIMP/3.0` (~/.config/GIMP/3.0; Flatpak: ~/.var/app/org.gimp.GIMP/config/GIMP/3.0),
 macOS `~/Library/Application Support/GIMP/3.0`, Windows `%APPDATA%\\GIMP\\3.0`.
 """
 
@@ -18,6 +20,7 @@ from .errors import UserError
 
 PLUGIN_NAME = "stylefuse-gimp"
 GIMP_SERIES = "3.0"
+RECORD_FILE = "installed.json"
 
 
 def plugin_source() -> Path:
@@ -56,8 +59,29 @@ def default_gimp_dir(platform: str | None = None, env: dict | None = None, home:
     return native
 
 
+def installation_record() -> dict:
+    """What the plug-in needs to run this installation's core without a server, and its models."""
+    from . import __version__
+    from .registry import default_model_name, list_models
+
+    defaults = set()
+    for task in ("style", "fuse"):
+        try:
+            defaults.add(default_model_name(task))
+        except UserError:  # no model of that task installed
+            pass
+    models = [{"name": e.name, "task": e.task, "channels": e.card.get("channels"),
+               "has_default_style": bool(e.card.get("has_default_style")), "default": e.name in defaults}
+              for e in list_models()]
+    return {"format_version": 1, "stylefuse_version": __version__,
+            "command": [sys.executable, "-m", "stylefuse.cli"], "models": models}
+
+
 def install(gimp_dir: Path | None = None) -> Path:
-    """Copy the plug-in into <gimp_dir>/plug-ins/stylefuse-gimp (replacing an older copy)."""
+    """Copy the plug-in into <gimp_dir>/plug-ins/stylefuse-gimp (replacing an older copy), with the
+    installation record (RECORD_FILE) of this interpreter."""
+    import json
+
     src = plugin_source()
     target = Path(gimp_dir or default_gimp_dir()) / "plug-ins" / PLUGIN_NAME
     if target.exists() and not target.is_dir():
@@ -68,6 +92,7 @@ def install(gimp_dir: Path | None = None) -> Path:
     shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     main = tmp / f"{PLUGIN_NAME}.py"
     main.chmod(main.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    (tmp / RECORD_FILE).write_text(json.dumps(installation_record(), indent=2) + "\n")
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)

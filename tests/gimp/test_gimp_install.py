@@ -38,3 +38,18 @@ def test_default_folders_per_platform(tmp_path):
     flatpak = home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP" / "3.0"
     os.makedirs(flatpak)
     assert default_gimp_dir("linux", {}, home) == flatpak
+
+
+def test_install_records_the_core_to_run_and_its_models(tmp_path):
+    import json
+    import sys
+
+    from stylefuse.registry import default_model_name, list_models
+
+    assert main(["gimp-install", "--gimp-dir", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "plug-ins" / "stylefuse-gimp" / "installed.json").read_text())
+    assert record["command"] == [sys.executable, "-m", "stylefuse.cli"]
+    assert [m["name"] for m in record["models"]] == [e.name for e in list_models()]
+    assert {m["name"] for m in record["models"] if m["default"]} == {default_model_name("style"),
+                                                                     default_model_name("fuse")}
+    assert all(m["task"] in ("style", "fuse") for m in record["models"])
