@@ -4,7 +4,7 @@ Run by hand (not by CI):
     .venv/bin/python benchmarks/serving.py                     # starts its own tritonserver on free ports
     .venv/bin/python benchmarks/serving.py --duration 60 --clients 8 --repeats 15
 
-Prints markdown tables (README "Serving with Triton"): median latency per transport at 256^2 and
+Prints markdown tables (docs/serving.md): median latency per transport at 256^2 and
 1024^2 (RGB uint8, model udnie), the ratio to in-process, then a load run of N concurrent gRPC
 clients sending a random mix of 256^2 and 1024^2 images: errors, p50/p99 per size, server RSS
 (tritonserver + backend stubs) after warm-up and at the end, and the issue's goals with pass/fail.
