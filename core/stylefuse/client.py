@@ -267,7 +267,7 @@ class TritonTransport:
             raise self._unreachable("the server is not ready yet")
 
     def list_models(self) -> list[dict]:
-        """The stylefuse models the server has ready: name, task, channels, has_default_style."""
+        """The stylefuse models the server has ready: name, task, channels, has_default_style, default."""
         grpc = self.protocol == "grpc"
 
         def query():
@@ -290,7 +290,8 @@ class TritonTransport:
                     continue
                 models.append({"name": entry["name"], "task": params.get("task"),
                                "channels": int(params.get("channels") or 0),
-                               "has_default_style": params.get("has_default_style") == "true"})
+                               "has_default_style": params.get("has_default_style") == "true",
+                               "default": params.get("default") == "true"})
             return sorted(models, key=lambda m: m["name"])
 
         try:
@@ -301,21 +302,15 @@ class TritonTransport:
             raise self._unreachable(exc) from None
         return self._models
 
-    def _model(self, model: str | None, task: str) -> str:
+    def _model(self, model: str | None, task: str, need_default_style: bool = False) -> str:
+        """`model` checked against the server's list; None: the default (stylefuse.model_choice's rule)."""
         models = self._models if self._models is not None else self.list_models()
         if model is None:
-            from .registry import default_model_name
+            from .model_choice import ModelInfo, default_model
 
-            of_task = [m["name"] for m in models if m["task"] == task]
-            try:
-                preferred = default_model_name(task)
-            except UserError:
-                preferred = None
-            if preferred in of_task:
-                return preferred
-            if not of_task:
-                raise UserError(f"the server at {self.url} serves no {task!r} model")
-            return of_task[0]
+            infos = [ModelInfo(m["name"], m["task"], m["channels"], m["has_default_style"], m["default"])
+                     for m in models]
+            return default_model(task, infos, need_default_style, where=f"served by {self.url}")
         found = [m for m in models if m["name"] == model]
         if found and found[0]["task"] != task:
             raise UserError(f"model {model!r} is a {found[0]['task']!r} model, not a {task!r} model")
@@ -345,7 +340,8 @@ class TritonTransport:
             infer_inputs = []
             for name, array in inputs.items():
                 array = np.ascontiguousarray(array)
-                datatype = "BOOL" if array.dtype == np.bool_ else wire_dtype(array.dtype)
+                datatype = ("BOOL" if array.dtype == np.bool_ else "BYTES" if array.dtype == object
+                            else wire_dtype(array.dtype))
                 item = tc.InferInput(name, list(array.shape), datatype)
                 if use_shm and name.startswith(big):
                     region, handle, _ = pool.region(name, array.nbytes)
@@ -412,7 +408,7 @@ class TritonTransport:
     # ------------------------------------------------------------------ the pipeline's calls
     def stylize(self, image, model: str | None = None, reference=None, strength: float = 1.0, mask=None,
                 preserve_color: bool = False, is_stack: bool | None = None, batch_size: int = 8,
-                progress=None, cancel=None) -> np.ndarray:
+                progress=None, cancel=None, value_range=None, method: str = "generator") -> np.ndarray:
         """`stylefuse.pipeline.stylize`, run by the server (same arguments, same result)."""
         from .pipeline.weights import check_strength
 
@@ -425,10 +421,10 @@ class TritonTransport:
         masks = self._masks(mask, layout)
         if image.size == 0:
             return image.copy()
-        model = self._model(model, "style")
+        model = self._model(model, "style", need_default_style=reference is None)
         view = as_slices(image, layout)
         colour = layout.colour_channels
-        rng = value_range_of(view[..., :colour], None, "image")  # also refuses NaN/Inf before sending
+        rng = value_range_of(view[..., :colour], value_range, "image")  # also refuses NaN/Inf before sending
         wire = self._wire(view, "image")
         extra = {"STRENGTH": np.full((1, 1), strength, np.float32),
                  "PRESERVE_COLOR": np.full((1, 1), bool(preserve_color), np.bool_)}
@@ -447,12 +443,17 @@ class TritonTransport:
         def build(z: slice):
             k = z.stop - z.start
             inputs = {source_name: wire[z], **extra}
-            if layout.is_stack and rng.hi > rng.lo:  # one range for the whole stack, whatever the batch
+            # One range for the whole stack, whatever the batch (and the caller's own range, if given).
+            if value_range is not None or (layout.is_stack and rng.hi > rng.lo):
                 inputs["VALUE_RANGE"] = np.tile(np.array([[rng.lo, rng.hi]], np.float32), (k, 1))
-            for name in ("STRENGTH", "PRESERVE_COLOR"):
+            # Every input of a request has the source's batch size N (Triton refuses a mix):
+            # one reference or one mask for all slices goes N times.
+            for name in ("STRENGTH", "PRESERVE_COLOR", *(n for n in extra if n.startswith("REFERENCE_"))):
                 inputs[name] = np.repeat(extra[name], k, axis=0)
+            if method != "generator":
+                inputs["METHOD"] = np.array([[method.encode()]] * k, dtype=object)
             if masks is not None:
-                inputs["MASK"] = masks[z] if masks.shape[0] > 1 else masks
+                inputs["MASK"] = masks[z] if masks.shape[0] > 1 else np.repeat(masks, k, axis=0)
             return inputs, output
 
         per = self._per_request(batch_size, layout.height, layout.width)
@@ -467,10 +468,12 @@ class TritonTransport:
         return mask_as_float(mask, layout)
 
     def fuse(self, a, b, model: str | None = None, resample: bool = False, is_stack: bool | None = None,
-             batch_size: int = 8, progress=None, cancel=None) -> np.ndarray:
+             batch_size: int = 8, progress=None, cancel=None, value_range=None) -> np.ndarray:
         """`stylefuse.pipeline.fuse`, run by the server (same arguments, same result)."""
+        from .pipeline.fusion import _split_value_range
         from .pipeline.resample import resample_region
 
+        range_a, range_b = _split_value_range(value_range)
         a, b = np.asarray(a), np.asarray(b)
         check_dtype(a, "a")
         check_dtype(b, "b")
@@ -489,8 +492,8 @@ class TritonTransport:
             return np.zeros(out_shape, a.dtype)
         model = self._model(model, "fuse")
         va, vb = as_slices(a, la), as_slices(b, lb)
-        ra = value_range_of(va[..., : la.colour_channels], None, "a")
-        rb = value_range_of(vb[..., : lb.colour_channels], None, "b")
+        ra = value_range_of(va[..., : la.colour_channels], range_a, "a")
+        rb = value_range_of(vb[..., : lb.colour_channels], range_b, "b")
         wa = self._wire(va, "a")
         out = np.empty((la.slices, la.height, la.width, channels), wa.dtype)
         source_name, output = f"SOURCE_{wire_dtype(wa.dtype)}", f"OUTPUT_{wire_dtype(wa.dtype)}"
@@ -511,9 +514,9 @@ class TritonTransport:
         def build(z: slice):
             k = z.stop - z.start
             inputs = {source_name: wa[z], ref_name: read_b(z)}
-            if la.is_stack and ra.hi > ra.lo:
+            if range_a is not None or (la.is_stack and ra.hi > ra.lo):
                 inputs["VALUE_RANGE"] = np.tile(np.array([[ra.lo, ra.hi]], np.float32), (k, 1))
-            if (la.is_stack and ref_range[1] > ref_range[0]) or not same_plane:
+            if range_b is not None or (la.is_stack and ref_range[1] > ref_range[0]) or not same_plane:
                 inputs["REFERENCE_VALUE_RANGE"] = np.tile(np.array([ref_range], np.float32), (k, 1))
             return inputs, output
 

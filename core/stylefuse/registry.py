@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
+from .model_choice import ModelInfo, default_model
 
 MODEL_FILE = "model.pt"
 CARD_FILE = "card.json"
@@ -103,18 +104,20 @@ def find_model(name: str, task: str | None = None) -> ModelEntry:
 DEFAULTS_FILE = "defaults.json"
 
 
-def default_model_name(task: str) -> str:
-    """The shipped default for a task (shipped_models/defaults.json), else the first of that task."""
-    entries = [e for e in list_models() if e.task == task]
+def installed_models() -> list[ModelInfo]:
+    """The installed models (search-path order) with the shipped default of each task marked."""
     try:
-        chosen = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text()).get(task)
+        chosen = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text())
     except (OSError, ValueError):
-        chosen = None
-    if chosen in {e.name for e in entries}:
-        return chosen
-    if not entries:
-        raise UserError(f"no {task!r} model is installed; train one with `stylefuse train --task {task}`")
-    return entries[0].name
+        chosen = {}
+    return [ModelInfo(e.name, e.task, int(e.card.get("channels") or 0),
+                      e.task == "style" and bool(e.card.get("has_default_style")), chosen.get(e.task) == e.name)
+            for e in list_models()]
+
+
+def default_model_name(task: str) -> str:
+    """The installed default for a task: stylefuse.model_choice's rule over the installed models."""
+    return default_model(task, installed_models())
 
 
 @dataclass
@@ -168,8 +171,9 @@ def check_model_location(folder: Path, repository: Path | None = None) -> None:
 _REQUIRED_METHODS = {"style": ("forward_code", "encode_style"), "fuse": ("forward",)}
 
 
-def load_model_folder(folder: Path, name: str | None = None, repository: Path | None = None) -> LoadedModel:
-    """Load the model folder `folder` (inside the search path, or inside `repository`)."""
+def load_model_folder(folder: Path, name: str | None = None, repository: Path | None = None,
+                      device: torch.device | str = "cpu") -> LoadedModel:
+    """Load the model folder `folder` (inside the search path, or inside `repository`) onto `device`."""
     folder = Path(folder)
     check_model_location(folder, repository)
     card = read_card(folder)
@@ -179,7 +183,7 @@ def load_model_folder(folder: Path, name: str | None = None, repository: Path | 
         # would otherwise hold inference tensors that fail in any later call outside it.
         with warnings.catch_warnings(), torch.inference_mode(False):
             warnings.simplefilter("ignore", DeprecationWarning)
-            module = torch.jit.load(str(path), map_location="cpu")
+            module = torch.jit.load(str(path), map_location=torch.device(device))
     except Exception as exc:  # torch raises RuntimeError/ValueError/zip errors for corrupt files
         raise UserError(f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}") from None
     missing = [m for m in _REQUIRED_METHODS[card["task"]] if not hasattr(module, m)]
@@ -192,13 +196,13 @@ def load_model_folder(folder: Path, name: str | None = None, repository: Path | 
     return LoadedModel(name or folder.name, card, module, folder)
 
 
-_LOADED: dict[tuple[str, str], LoadedModel] = {}
+_LOADED: dict[tuple[str, str, str], LoadedModel] = {}
 
 
-def load_model(name: str, task: str | None = None) -> LoadedModel:
-    """Load a model by name from the search path (cached per process)."""
+def load_model(name: str, task: str | None = None, device: torch.device | str = "cpu") -> LoadedModel:
+    """Load a model by name from the search path onto `device` (cached per process and device)."""
     entry = find_model(name, task)
-    key = (str(entry.folder), str((entry.folder / MODEL_FILE).stat().st_mtime_ns))
+    key = (str(entry.folder), str((entry.folder / MODEL_FILE).stat().st_mtime_ns), str(torch.device(device)))
     if key not in _LOADED:
-        _LOADED[key] = load_model_folder(entry.folder, entry.name)
+        _LOADED[key] = load_model_folder(entry.folder, entry.name, device=device)
     return _LOADED[key]

@@ -93,6 +93,7 @@ class ModelInfo:
     task: str = ""                 # "style" | "fuse"
     channels: int = 0
     has_default_style: bool = False
+    default: bool = False          # the server's default model of its task
     state: str = ""
     parameters: dict = field(default_factory=dict)
 
@@ -248,7 +249,7 @@ class Client:
             channels = 0
         return ModelInfo(name=name, task=params.get("task", ""), channels=channels,
                          has_default_style=params.get("has_default_style", "").lower() in ("1", "true", "yes"),
-                         state="READY", parameters=params)
+                         default=params.get("default", "").lower() == "true", state="READY", parameters=params)
 
     def models(self, task: str | None = None) -> list[ModelInfo]:
         """The ready stylefuse models (those with a `task` parameter), optionally of one task."""
@@ -294,6 +295,21 @@ class Client:
         if list(out.shape) != expected or out.datatype != source.datatype:
             raise ServerError(f"the server returned {out.datatype} {out.shape}, expected {source.datatype} {expected}")
         return _le_to_native(out.data, out.datatype)
+
+
+def pick_default(models: list[ModelInfo], task: str, need_default_style: bool = False) -> str | None:
+    """The model to run when none is named: stylefuse.model_choice.default_model's rule (the plug-in
+    cannot import stylefuse; tests/gimp/test_sfclient_protocol.py checks that the two agree).
+
+    Of `task`'s models in the server's order: without a reference, those with a built-in style if
+    any; then the one the server marks default, else the first. None when there is none.
+    """
+    of_task = [m for m in models if m.task == task]
+    if not of_task:
+        return None
+    if need_default_style:
+        of_task = [m for m in of_task if m.has_default_style] or of_task
+    return next((m.name for m in of_task if m.default), of_task[0].name)
 
 
 def _quote(name: str) -> str:

@@ -1,8 +1,10 @@
-"""Style transfer and fusion of layers: planes in batches through a backend, a new layer out.
+"""Style transfer and fusion of layers: the planes of a layer through one runner call, a new layer out.
 
-Each run reads its layers once in the main thread, then works in a Job (see `jobs`): one pipeline
-call per batch of planes, with the value range of the WHOLE input passed to every call (so a stack
-is mapped exactly as one pipeline call would map it). The result layer is added at the end only.
+Each run reads its layers once in the main thread, then works in a Job (see `jobs`): one call of the
+core's runner (`stylefuse.runner`, in-process or Triton) on the whole stack of planes, `batch` planes
+per model call or request, its progress driving the bar and the job's stop flag cancelling it. The
+runner maps the whole stack with one value range and computes a style code once. The result layer is
+added at the end only.
 """
 
 from dataclasses import dataclass, field
@@ -12,11 +14,11 @@ import numpy as np
 from stylefuse.errors import UserError
 from stylefuse.limits import check_pixel_count
 
-from .backends import InProcessBackend
+from .backends import make_backend
 from .jobs import Job, call_with_progress
 from .layers import image_array, result_kwargs, result_name
 from .masks import mask_for
-from .slicing import Planes, chunks, layer_axes, plane_axes, planes_of
+from .slicing import Planes, layer_axes, plane_axes, planes_of
 
 
 @dataclass
@@ -59,36 +61,29 @@ def _range(data: np.ndarray, what: str) -> tuple[float, float] | None:
     return (rng.lo, rng.hi) if rng.hi > rng.lo else None
 
 
-def _steps(planes: Planes, slicing: Slicing, backend, call):
-    """The job's generator: batches of planes here (in-process), or one call that reports progress."""
-    if backend.whole_stack:
-        def whole(should_stop):
-            return (yield from call_with_progress(lambda progress: call(progress, should_stop)))
+def _steps(planes: Planes, call):
+    """The job's generator: one runner call in a helper thread; its progress (tiles) scaled to planes."""
 
-        return whole
+    def whole(should_stop):
+        def run(progress):
+            def report(done: int, total: int) -> None:
+                progress(done * planes.count // max(total, 1))
 
-    def batched(should_stop):
-        out = None
-        for part in chunks(planes.count, slicing.batch):
-            if should_stop():
-                return None
-            result = call(part, should_stop)
-            if out is None:
-                out = np.empty((planes.count, *result.shape[1:]), result.dtype)
-            out[part] = result
-            yield part.stop
-        return out
+            return call(report, should_stop)
 
-    return batched
+        return (yield from call_with_progress(run))
+
+    return whole
 
 
 def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=None) -> Job:
     """Start styling `layer`; the result appears as a new layer named after it."""
-    backend = backend or InProcessBackend()
+    backend = backend or make_backend()
     data = image_array(layer, "image")
     backend.check()
     planes = _planes(viewer, layer, data, options.slicing)
     _check_size(planes, layer)
+    _range(data, f"layer {layer.name!r}")  # NaN/Inf/dtype refused now, naming the layer, before the job
     stack = planes.split(data)
     reference = image_array(options.reference, "style reference") if options.reference is not None else None
     mask = mask_for(options.mask, planes.shape)
@@ -97,30 +92,21 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     settings = dict(model=options.model, reference=reference, strength=options.strength,
                     preserve_color=options.preserve_color, is_stack=True)
 
-    if backend.whole_stack:
-        def call(progress, should_stop):
-            return backend.stylize(stack, mask=mask_planes, batch_size=options.slicing.batch,
-                                   progress=progress, cancel=should_stop, **settings)
-    else:
-        value_range = _range(data, f"layer {layer.name!r}")
-
-        def call(part, should_stop):
-            return backend.stylize(stack[part], mask=None if mask_planes is None else mask_planes[part],
-                                   value_range=value_range, cancel=should_stop, **settings)
+    def call(progress, should_stop):
+        return backend.stylize(stack, mask=mask_planes, batch_size=options.slicing.batch,
+                               progress=progress, cancel=should_stop, **settings)
 
     def done(result: np.ndarray) -> None:
         out = planes.join(result)
         viewer.add_image(out, **result_kwargs(layer, name, rgb=layer.rgb))
 
-    steps = _steps(planes, options.slicing, backend, call)
-    return Job(f"Style transfer of {layer.name!r}", _total(planes, options.slicing, backend), steps, done,
-               on_end).start()
+    return Job(f"Style transfer of {layer.name!r}", planes.count, _steps(planes, call), done, on_end).start()
 
 
 def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, slicing: Slicing | None = None,
                 backend=None, on_metrics=None, on_end=None) -> Job:
     """Start fusing `b` into `a`; the result (a's place, dtype and range) appears as a new layer."""
-    backend = backend or InProcessBackend()
+    backend = backend or make_backend()
     slicing = slicing or Slicing()
     data_a, data_b = image_array(a, "first layer (a)"), image_array(b, "second layer (b)")
     planes_a = _planes(viewer, a, data_a, slicing)
@@ -137,16 +123,11 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
     if None in value_range:
         value_range = None
 
-    if backend.whole_stack:
-        def call(progress, should_stop):
-            return backend.fuse(stack_a, stack_b, model=model, resample=resample, is_stack=True,
-                                batch_size=slicing.batch, progress=progress, cancel=should_stop)
-    else:
-        def call(part, should_stop):
-            return backend.fuse(stack_a[part], stack_b[part], model=model, resample=resample, is_stack=True,
-                                value_range=value_range, cancel=should_stop)
+    def call(progress, should_stop):
+        return backend.fuse(stack_a, stack_b, model=model, resample=resample, is_stack=True,
+                            batch_size=slicing.batch, progress=progress, cancel=should_stop)
 
-    run = _steps(planes_a, slicing, backend, call)
+    run = _steps(planes_a, call)
 
     def steps(should_stop):
         result = yield from run(should_stop)
@@ -162,13 +143,7 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         if on_metrics is not None and metrics is not None:
             on_metrics(metrics)
 
-    return Job(f"Fusion of {a.name!r} and {b.name!r}", _total(planes_a, slicing, backend), steps, done,
-               on_end).start()
-
-
-def _total(planes: Planes, slicing: Slicing, backend) -> int:
-    """Progress-bar steps: one per batch here, one per plane for a whole-stack call."""
-    return planes.count if backend.whole_stack else len(list(chunks(planes.count, slicing.batch)))
+    return Job(f"Fusion of {a.name!r} and {b.name!r}", planes_a.count, steps, done, on_end).start()
 
 
 def _same_axes(planes_a: Planes, a, b) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""The python-backend model: one request in, `stylefuse.pipeline.stylize/fuse` run, one response out.
+"""The python-backend model: one request in, the core's `LocalRunner.stylize/fuse` run, one response out.
 
 `process()` is the whole request handling and knows nothing of Triton (tests call it directly);
 `TritonPythonModel` wraps it for the python backend. Each request of a dynamically merged batch is
@@ -11,9 +11,18 @@ from pathlib import Path
 import numpy as np
 
 from stylefuse.errors import UserError
-from stylefuse.pipeline import fuse, stylize, value_range_of
+from stylefuse.pipeline import value_range_of
+from stylefuse.runner import LocalRunner, check_method
 
-from .protocol import MAX_PIXELS, MAX_SIDE, OUTPUT_NAMES, REFERENCE_NAMES, SOURCE_NAMES, wire_dtype
+from .protocol import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    OUTPUT_NAMES,
+    REFERENCE_NAMES,
+    SCALAR_INPUTS,
+    SOURCE_NAMES,
+    wire_dtype,
+)
 
 
 def _image(inputs: dict, names: tuple[str, ...], role: str, required: bool) -> tuple[str | None, np.ndarray | None]:
@@ -51,6 +60,11 @@ def _scalar(inputs: dict, name: str, default, convert):
     return convert(values[0])
 
 
+def _text(value) -> str:
+    """A BYTES element (bytes, or str from some clients) as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def _pair(inputs: dict, name: str):
     if name not in inputs:
         return None
@@ -85,8 +99,7 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
 
     Raises UserError for anything the client can fix.
     """
-    unknown = sorted(set(inputs) - set(SOURCE_NAMES + REFERENCE_NAMES) - {
-        "MASK", "STRENGTH", "PRESERVE_COLOR", "VALUE_RANGE", "REFERENCE_VALUE_RANGE"})
+    unknown = sorted(set(inputs) - set(SOURCE_NAMES + REFERENCE_NAMES) - set(SCALAR_INPUTS))
     if unknown:
         raise UserError(f"unknown input(s) {', '.join(unknown)}")
     src_name, source = _image(inputs, SOURCE_NAMES, "source image", required=True)
@@ -102,19 +115,21 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
     stack = n > 1
     ref_name, reference = _image(inputs, REFERENCE_NAMES, "reference image", required=model.task == "fuse")
     value_range = _pair(inputs, "VALUE_RANGE")
+    runner = LocalRunner("cpu")  # the model is already loaded where it runs; the runner just runs it
 
     if model.task == "style":
         strength = _scalar(inputs, "STRENGTH", 1.0, float)
         preserve = _scalar(inputs, "PRESERVE_COLOR", False, bool)
+        method = check_method(_scalar(inputs, "METHOD", "generator", _text))
         if reference is not None and reference.shape[0] == 1:
             reference = reference[0]
         if reference is None and model.needs_reference:
             raise UserError(f"style model {model.name!r} has no built-in style: give REFERENCE_* (a style image)")
-        result = stylize(source if stack else source[0], model=model, reference=reference, strength=strength,
-                         mask=_mask(inputs, n, h, w), preserve_color=preserve, is_stack=stack,
-                         value_range=value_range)
+        result = runner.stylize(source if stack else source[0], model=model, reference=reference,
+                                strength=strength, mask=_mask(inputs, n, h, w), preserve_color=preserve,
+                                method=method, is_stack=stack, value_range=value_range)
     else:
-        for name in ("MASK", "STRENGTH", "PRESERVE_COLOR"):
+        for name in ("MASK", "STRENGTH", "PRESERVE_COLOR", "METHOD"):
             if name in inputs:
                 raise UserError(f"{name} is for style models; {model.name!r} is a fusion model")
         if reference.shape[0] not in (1, n):
@@ -125,8 +140,8 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
         pair = None
         if value_range is not None or ref_range is not None:
             pair = (value_range or _own_range(source, "a"), ref_range or _own_range(reference, "b"))
-        result = fuse(source if stack else source[0], reference if stack else reference[0], model=model,
-                      is_stack=stack, value_range=pair)
+        result = runner.fuse(source if stack else source[0], reference if stack else reference[0], model=model,
+                             is_stack=stack, value_range=pair)
     return out_name, np.array(result.reshape(n, h, w, -1), order="C", copy=True)
 
 

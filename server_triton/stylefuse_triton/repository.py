@@ -18,7 +18,7 @@ from pathlib import Path
 
 from stylefuse.errors import UserError
 from stylefuse.folders import swap_into_place
-from stylefuse.registry import CARD_FILE, MODEL_FILE, find_model, list_models
+from stylefuse.registry import CARD_FILE, MODEL_FILE, default_model_name, find_model, list_models
 
 from .bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
 from .protocol import DTYPES, MAX_BATCH_SIZE, MAX_PIXELS, MAX_SIDE, SCALAR_INPUTS
@@ -33,7 +33,7 @@ from stylefuse_triton.backend import TritonPythonModel  # noqa: F401
 '''
 WIRE_DOC = ("inputs SOURCE_{UINT8,UINT16,INT16,FP32} N x H x W x C (exactly one), REFERENCE_<same dtypes> "
             "(style image or second image), MASK FP32 N x H x W, STRENGTH FP32 N x 1, PRESERVE_COLOR BOOL N x 1, "
-            "VALUE_RANGE / REFERENCE_VALUE_RANGE FP32 N x 2; output OUTPUT_<source dtype> N x H x W x C")
+            "VALUE_RANGE / REFERENCE_VALUE_RANGE FP32 N x 2, METHOD BYTES N x 1; output OUTPUT_<source dtype> N x H x W x C")
 
 
 def _dims(dims) -> str:
@@ -64,17 +64,26 @@ def _warmup(name: str, tensors: dict) -> str:
     return f'model_warmup [\n  {{\n    name: "{name}"\n    batch_size: 1\n{inputs}\n  }}\n]\n'
 
 
+def _is_default(name: str, task: str) -> bool:
+    try:
+        return default_model_name(task) == name
+    except UserError:
+        return False
+
+
 def pipeline_config(name: str, card: dict, profile: str = "cpu", generator_model: str | None = None,
                     instances: int = 1, torch_threads: int = 0) -> str:
     """config.pbtxt of the client-facing pipeline model (python backend)."""
     inputs = [_tensor(f"SOURCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
     inputs += [_tensor(f"REFERENCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
-    inputs += [_tensor(n, dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()]
+    inputs += [_tensor(n, "STRING" if dt == "BYTES" else dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()]
     outputs = [_tensor(f"OUTPUT_{d}", d, (-1, -1, -1)) for d in DTYPES]
     params = {
         "task": card["task"],
         "channels": int(card["channels"]),
         "has_default_style": "true" if card.get("task") == "style" and card.get("has_default_style") else "false",
+        # this installation's default of the task (stylefuse.model_choice): clients pick it when none is named
+        "default": "true" if _is_default(name, card["task"]) else "false",
         "stylefuse_model": name,
         "stylefuse_role": "pipeline",
         "max_pixels": MAX_PIXELS,

@@ -83,7 +83,8 @@ def test_list_models_and_ping(triton_server):
     t = TritonTransport(triton_server.grpc_url)
     t.ping()
     models = {m["name"]: m for m in t.list_models()}
-    assert models["udnie"] == {"name": "udnie", "task": "style", "channels": 3, "has_default_style": True}
+    assert models["udnie"] == {"name": "udnie", "task": "style", "channels": 3, "has_default_style": True,
+                               "default": True}  # the installed default of its task (stylefuse.model_choice)
     assert models["fuse-medical"]["task"] == "fuse"
     assert {m["name"] for m in TritonTransport(triton_server.http_url, protocol="http").list_models()} == set(models)
 

@@ -90,7 +90,7 @@ class BackendBox(Container):
     def test_connection(self, *_) -> bool:
         """Ping the backend; the answer goes to the status line (and a notification on failure)."""
         try:
-            text = self.backend().ping()
+            text = self.backend().describe()
         except Exception as exc:
             self.status.value = "not reachable"
             notify.error(f"cannot reach the server: {notify.explain(exc)}")
@@ -132,7 +132,7 @@ class RunBar(Container):
 def refresh_model_choices(widget, task: str) -> None:
     """Refill `widget.model` with the backend's models for `task`, keeping the current choice if it is
     still offered (asks a Triton server only when the backend changes or is tested)."""
-    models = guarded(lambda: widget.backend.backend().models(task))
+    models = guarded(lambda: widget.backend.backend().model_names(task))
     if models is None:
         return
     previous = widget.model.value

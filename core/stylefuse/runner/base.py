@@ -1,0 +1,81 @@
+"""The Runner interface: what every entry point (CLI, napari, the Triton backend) calls.
+
+Two implementations take the same arguments and give the same result: `LocalRunner` (the pipeline
+in this process) and `TritonRunner` (a stylefuse Triton server). A runner owns the choices an entry
+point must not make for itself: which model runs when none is named (`stylefuse.model_choice`),
+where it computes (`device`) and how it stylizes (`method`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import UserError
+from ..limits import DEFAULT_TILE_SIZE
+from ..model_choice import ModelInfo, default_first, default_model
+
+Progress = Callable[[int, int], object]
+Cancel = Callable[[], bool]
+
+# "generator": the trained network (fast); "synthesis": example-based stylisation (stylefuse.synthesis,
+# slow, needs only the painting), through the same pipeline.
+METHODS = ("generator", "synthesis")
+DEFAULT_METHOD = "generator"
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    return method
+
+
+class Runner(Protocol):
+    label: str
+
+    def check(self) -> None:
+        """Cheap check before a run starts (a server: is it reachable?)."""
+
+    def describe(self) -> str:
+        """One line saying where runs go and how many models are there."""
+
+    def models(self, task: str | None = None) -> list[ModelInfo]:
+        """The models this runner can run (of `task`, or all)."""
+
+    def stylize(self, image: np.ndarray, *, model: str | None = None, reference: np.ndarray | None = None,
+                strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
+                palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
+                value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
+                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None) -> np.ndarray:
+        """`stylefuse.pipeline.stylize`'s arguments and result."""
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, model: str | None = None, resample: bool = False,
+             is_stack: bool | None = None, value_range: tuple | None = None,
+             tile_size: int | None = DEFAULT_TILE_SIZE, batch_size: int = 8, progress: Progress | None = None,
+             cancel: Cancel | None = None) -> np.ndarray:
+        """`stylefuse.pipeline.fuse`'s arguments and result."""
+
+
+class RunnerBase:
+    """What both runners share: the default-model rule over their `models()`."""
+
+    where = "installed"
+
+    def models(self, task: str | None = None) -> list[ModelInfo]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def default_model(self, task: str, need_default_style: bool = False) -> str:
+        return default_model(task, self.models(), need_default_style, where=self.where)
+
+    def model_names(self, task: str) -> list[str]:
+        """`task`'s model names, the default first (what a model picker offers)."""
+        return default_first(task, self.models(), where=self.where)
+
+    def _style_model(self, model, reference) -> str | object:
+        """The model to run: the caller's (a name or a loaded model), else the default one."""
+        return self.default_model("style", need_default_style=reference is None) if model is None else model
+
+    def _fuse_model(self, model) -> str | object:
+        return self.default_model("fuse") if model is None else model

@@ -1,0 +1,87 @@
+"""`TritonRunner`: the same calls, run by a stylefuse Triton server through `TritonTransport`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UserError
+from ..limits import DEFAULT_TILE_SIZE
+from ..model_choice import ModelInfo
+from .base import DEFAULT_METHOD, Cancel, Progress, RunnerBase, check_method
+
+DEFAULT_URL = "127.0.0.1:8001"
+
+
+class TritonRunner(RunnerBase):
+    """`url`: HOST:PORT, grpc://HOST:PORT or http://HOST:PORT. The server tiles and batches on its own
+    side, so `tile_size` is not sent; `batch_size` is the slices per request."""
+
+    def __init__(self, url: str = DEFAULT_URL, protocol: str | None = None, shared_memory: bool = False,
+                 timeout: float = 60.0, transport=None):
+        if transport is None:
+            try:
+                from ..client import TritonTransport
+            except ImportError as exc:  # pragma: no cover - a partial install
+                raise UserError(f"the Triton client is not available ({exc}); pip install 'stylefuse[serve]'") from None
+            transport = TritonTransport(url, protocol=protocol, shared_memory=shared_memory, timeout=timeout)
+        self.transport = transport
+        self._models: list[ModelInfo] | None = None
+
+    @property
+    def where(self) -> str:
+        return f"served by {self.transport.url}"
+
+    @property
+    def label(self) -> str:
+        return f"Triton {self.transport.protocol}://{self.transport.address}"
+
+    def check(self) -> None:
+        self.transport.ping()
+
+    def describe(self) -> str:
+        self.check()
+        return f"{self.label} is up, {len(self.models(refresh=True))} model(s)"
+
+    def models(self, task: str | None = None, refresh: bool = False) -> list[ModelInfo]:
+        if self._models is None or refresh:
+            self._models = [ModelInfo(m["name"], m["task"], int(m.get("channels") or 0),
+                                      bool(m.get("has_default_style")), bool(m.get("default")))
+                            for m in self.transport.list_models()]
+        return [m for m in self._models if task is None or m.task == task]
+
+    def _name(self, model, task: str, need_default_style: bool = False) -> str:
+        if model is None:
+            return self.default_model(task, need_default_style)
+        if not isinstance(model, str):
+            raise UserError(f"a Triton server runs its models by name, got {type(model).__name__}")
+        found = [m for m in self.models() if m.name == model]
+        if found and found[0].task != task:
+            raise UserError(f"model {model!r} is a {found[0].task!r} model, not a {task!r} model")
+        return model
+
+    def stylize(self, image: np.ndarray, *, model: str | None = None, reference: np.ndarray | None = None,
+                strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
+                palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
+                value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
+                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None) -> np.ndarray:
+        check_method(method)
+        if not palette:
+            raise UserError("palette off (--no-palette) is for in-process runs: a server always applies the "
+                            "palette (preserve colours keeps the input's colours there)")
+        name = self._name(model, "style", need_default_style=reference is None)
+        return self.transport.stylize(image, model=name, reference=reference, strength=strength, mask=mask,
+                                      preserve_color=preserve_color, method=method, is_stack=is_stack,
+                                      value_range=value_range, batch_size=batch_size, progress=progress,
+                                      cancel=cancel)
+
+    def fuse(self, a: np.ndarray, b: np.ndarray, *, model: str | None = None, resample: bool = False,
+             is_stack: bool | None = None, value_range: tuple | None = None,
+             tile_size: int | None = DEFAULT_TILE_SIZE, batch_size: int = 8, progress: Progress | None = None,
+             cancel: Cancel | None = None) -> np.ndarray:
+        name = self._name(model, "fuse")
+        return self.transport.fuse(a, b, model=name, resample=resample, is_stack=is_stack,
+                                   value_range=value_range, batch_size=batch_size, progress=progress,
+                                   cancel=cancel)
+
+    def close(self) -> None:
+        self.transport.close()
