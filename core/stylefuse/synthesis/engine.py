@@ -50,9 +50,9 @@ class Scale:
 @dataclass(frozen=True)
 class SynthesisOptions:
     scales: tuple[Scale, ...] = (
-        Scale(4, (33, 21), 0.30, 3.0, 4),
-        Scale(2, (21, 13), 0.06, 2.0, 3),
-        Scale(1, (13, 9), 0.03, 1.5, 1),
+        Scale(4, (33, 21), 0.15, 1.0, 4),
+        Scale(2, (21, 13), 0.04, 0.8, 3),
+        Scale(1, (13, 9), 0.02, 0.6, 1),
     )
     iterations: int = 2  # per patch size
     pca_dims: int = 32
