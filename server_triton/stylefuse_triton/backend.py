@@ -12,9 +12,7 @@ import numpy as np
 
 from stylefuse.errors import UserError
 from stylefuse.pipeline import value_range_of
-from stylefuse.runner import LocalRunner, check_method
-
-from .protocol import (
+from stylefuse.protocol import (
     MAX_PIXELS,
     MAX_SIDE,
     OUTPUT_NAMES,
@@ -23,6 +21,7 @@ from .protocol import (
     SOURCE_NAMES,
     wire_dtype,
 )
+from stylefuse.runner import LocalRunner, check_method
 
 
 def _image(inputs: dict, names: tuple[str, ...], role: str, required: bool) -> tuple[str | None, np.ndarray | None]:

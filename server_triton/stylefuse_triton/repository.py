@@ -18,10 +18,10 @@ from pathlib import Path
 
 from stylefuse.errors import UserError
 from stylefuse.folders import swap_into_place
+from stylefuse.protocol import DTYPES, MAX_BATCH_SIZE, MAX_PIXELS, MAX_SIDE, MODEL_PARAMETERS, SCALAR_INPUTS
 from stylefuse.registry import CARD_FILE, MODEL_FILE, default_model_name, find_model, list_models
 
 from .bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
-from .protocol import DTYPES, MAX_BATCH_SIZE, MAX_PIXELS, MAX_SIDE, SCALAR_INPUTS
 
 VERSION = "1"
 MODEL_PY = '''"""stylefuse pipeline model for Triton's python backend (written by `stylefuse export --triton-repo`).
@@ -78,14 +78,15 @@ def pipeline_config(name: str, card: dict, profile: str = "cpu", generator_model
     inputs += [_tensor(f"REFERENCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
     inputs += [_tensor(n, "STRING" if dt == "BYTES" else dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()]
     outputs = [_tensor(f"OUTPUT_{d}", d, (-1, -1, -1)) for d in DTYPES]
+    P = MODEL_PARAMETERS  # noqa: N806 - the protocol's parameter names
     params = {
-        "task": card["task"],
-        "channels": int(card["channels"]),
-        "has_default_style": "true" if card.get("task") == "style" and card.get("has_default_style") else "false",
+        P["task"]: card["task"],
+        P["channels"]: int(card["channels"]),
+        P["has_default_style"]: "true" if card.get("task") == "style" and card.get("has_default_style") else "false",
         # this installation's default of the task (stylefuse.model_choice): clients pick it when none is named
-        "default": "true" if _is_default(name, card["task"]) else "false",
+        P["default"]: "true" if _is_default(name, card["task"]) else "false",
         "stylefuse_model": name,
-        "stylefuse_role": "pipeline",
+        P["role"]: "pipeline",
         "max_pixels": MAX_PIXELS,
         "max_side": MAX_SIDE,
         "wire_protocol": WIRE_DOC,

@@ -14,8 +14,8 @@ def _config(path):
 
 @pytest.mark.parametrize("profile", ["cpu", "gpu"])
 def test_pipeline_model_config(tmp_path, profile):
+    from stylefuse.protocol import DTYPES, MAX_BATCH_SIZE
     from stylefuse.registry import list_models
-    from stylefuse_triton.protocol import DTYPES, MAX_BATCH_SIZE
     from stylefuse_triton.repository import write_repository
 
     written = write_repository(tmp_path, profile=profile)

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path  # here, not at the top: `stylefuse --help` imports nothing it does not need
 
     if args.triton_repo:
-        from .triton_repo import write_triton_repo  # the only path from export into stylefuse_triton
+        from .triton_repo import write_triton_repo  # the server package writes it (an entry point)
 
         return write_triton_repo(args)
     if len(args.model) != 1 or not args.output:

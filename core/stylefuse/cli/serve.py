@@ -1,10 +1,10 @@
-"""`stylefuse serve`: the real tritonserver on a model repository (the launcher lives in stylefuse_triton)."""
+"""`stylefuse serve`: the real tritonserver on a model repository (run by the server package, found
+through the `stylefuse.commands` entry points: see `extensions`)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..errors import UserError
 from .options import positive_int
 
 NAME = "serve"
@@ -33,10 +33,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from stylefuse_triton.launcher import serve
-    except ImportError as exc:
-        raise UserError(f"the Triton support is not installed ({exc}); reinstall stylefuse") from None
-    return serve(args.repo, host=args.host, http_port=args.http_port, grpc_port=args.grpc_port,
-                 metrics_port=args.metrics_port, models=args.models, ready_timeout=args.ready_timeout,
-                 health_interval=args.health_interval, say=lambda text: print(text, flush=True))
+    from .extensions import extension
+
+    return int(extension("serve")(args) or 0)

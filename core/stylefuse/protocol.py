@@ -1,17 +1,20 @@
-"""The wire protocol of a stylefuse Triton model (agreed with the napari and GIMP clients).
+"""The wire protocol of a stylefuse Triton model: what the core's client sends, the server's backend
+reads and GIMP's standard-library client speaks (tests/gimp/test_sfclient_protocol.py checks it).
 
 One Triton model per stylefuse model, same name. Every tensor has a leading batch dimension N.
 Inputs (all optional in config.pbtxt; dims after N):
     SOURCE_<DT>      [-1, -1, -1]  H x W x C, C in 1..4; exactly one SOURCE_* per request
-    REFERENCE_<DT>   [-1, -1, -1]  style image, or fusion's second image (N == source N, or 1); at most one
-    MASK             FP32 [-1, -1] H x W in [0, 1]; N == 1 (one mask for all slices) or source N
+    REFERENCE_<DT>   [-1, -1, -1]  style image, or fusion's second image (N == source N); at most one
+    MASK             FP32 [-1, -1] H x W in [0, 1], one per slice (N == source N; the server also takes N == 1)
     STRENGTH         FP32 [1]      default 1.0
     PRESERVE_COLOR   BOOL [1]      default false
     VALUE_RANGE      FP32 [2]      (lo, hi) of the source, e.g. of a whole volume sent in several requests
     REFERENCE_VALUE_RANGE FP32 [2] (lo, hi) of the fusion reference (ignored by style models)
     METHOD           BYTES [1]     "generator" (default) or "synthesis" (style models only)
 Outputs: OUTPUT_<DT> [-1, -1, -1], the one matching the source's dtype.
-<DT> is UINT8, UINT16, INT16 or FP32. The N slices of one request are one stack (one value range).
+<DT> is UINT8, UINT16, INT16 or FP32. The N slices of one request are one stack (one value range);
+Triton takes one batch size N for all inputs of a request (one style image goes N times).
+Model config parameters (string values) say what a served model is: MODEL_PARAMETERS.
 """
 
 import numpy as np
@@ -29,6 +32,15 @@ SCALAR_INPUTS = {  # name: (Triton dtype, dims after N)
     "METHOD": ("BYTES", (1,)),  # config.pbtxt: TYPE_STRING
 }
 INPUT_NAMES = SOURCE_NAMES + REFERENCE_NAMES + tuple(SCALAR_INPUTS)
+
+# config.pbtxt parameters of a pipeline model: key in this table -> parameter name.
+MODEL_PARAMETERS = {
+    "role": "stylefuse_role",  # "pipeline" for the client-facing model
+    "task": "task",  # "style" | "fuse"
+    "channels": "channels",  # the model's channels (1 or 3)
+    "has_default_style": "has_default_style",  # "true": a style model with a built-in style
+    "default": "default",  # "true": the default model of its task (stylefuse.model_choice)
+}
 
 MAX_BATCH_SIZE = 8
 # Per request: each image side at most MAX_SIDE, and N x H x W at most MAX_PIXELS (64 Mpx).
