@@ -53,12 +53,11 @@ def _check_size(planes: Planes, layer) -> None:
     check_pixel_count((planes.count, *planes.plane), f"layer {layer.name!r}")
 
 
-def _range(data: np.ndarray, what: str) -> tuple[float, float] | None:
-    """The pipeline's value range of the whole input (None for a constant one: the rule handles it)."""
+def _range(data: np.ndarray, what: str) -> None:
+    """The pipeline's value-range rule on the whole layer: refuses NaN, Inf and odd dtypes, naming it."""
     from stylefuse.pipeline import value_range_of
 
-    rng = value_range_of(data, what=what)
-    return (rng.lo, rng.hi) if rng.hi > rng.lo else None
+    value_range_of(data, what=what)
 
 
 def _steps(planes: Planes, call):
@@ -119,9 +118,8 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
     stack_a, stack_b = planes_a.split(data_a), planes_b.split(data_b)
     backend.check()
     name = result_name([a.name, b.name], "fused")
-    value_range = (_range(data_a, f"layer {a.name!r}"), _range(data_b, f"layer {b.name!r}"))
-    if None in value_range:
-        value_range = None
+    for data, layer in ((data_a, a), (data_b, b)):  # NaN/Inf/dtype refused now, naming the layer
+        _range(data, f"layer {layer.name!r}")
 
     def call(progress, should_stop):
         return backend.fuse(stack_a, stack_b, model=model, resample=resample, is_stack=True,
@@ -133,7 +131,7 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         result = yield from run(should_stop)
         metrics = None
         if result is not None and on_metrics is not None:
-            metrics = _fusion_metrics(result, stack_a, stack_b, value_range)
+            metrics = _fusion_metrics(result, stack_a, stack_b)
         return result, metrics
 
     def done(outcome) -> None:
@@ -160,37 +158,13 @@ def _describe(layer) -> str:
     return f"{shape}{' RGB' if layer.rgb else ''}"
 
 
-def _fusion_metrics(result, stack_a, stack_b, value_range) -> dict[str, float]:
-    """The eight fusion metrics on the middle plane (each image mapped by the pipeline's range rule).
+def _fusion_metrics(result, stack_a, stack_b) -> dict[str, float]:
+    """`stylefuse eval`'s eight scores (`stylefuse.evaluation`), means over the planes.
 
-    A metric that cannot be computed (VIF needs 41 x 41 pixels) is NaN; the widget shows "n/a".
+    A score that cannot be computed (VIF needs 41 x 41 pixels) is NaN; the widget shows "n/a".
     """
-    from stylefuse import metrics
-    from stylefuse.pipeline.ranges import ValueRange, to_unit, value_range_of
+    from stylefuse.evaluation import evaluate_fusion
 
-    ranges = value_range or (None, None)
-    middle = result.shape[0] // 2
-
-    def grey(stack, rng):
-        rng = ValueRange(*rng) if rng is not None else value_range_of(stack)
-        plane = to_unit(stack[middle], rng)
-        if plane.ndim == 3:
-            plane = plane[..., :3] if plane.shape[-1] >= 3 else plane[..., 0]
-        return metrics.to_grey_u8(plane)
-
-    f, a, b = grey(result, ranges[0]), grey(stack_a, ranges[0]), grey(stack_b, ranges[1])
-    if b.shape != a.shape:  # b was resampled onto a: compare with a on both sides
-        b = a
-    measures = {
-        "EN": lambda: metrics.entropy(f), "SD": lambda: metrics.standard_deviation(f),
-        "SF": lambda: metrics.spatial_frequency(f), "MI": lambda: metrics.mutual_information(f, a, b),
-        "SCD": lambda: metrics.scd(f, a, b), "VIF": lambda: metrics.vif(f, a, b),
-        "Qabf": lambda: metrics.qabf(f, a, b), "SSIM": lambda: metrics.ssim_sum(f, a, b),
-    }
-    values = {}
-    for name, measure in measures.items():
-        try:
-            values[name] = float(measure())
-        except UserError:
-            values[name] = float("nan")
-    return values
+    if stack_b.shape[1:3] != stack_a.shape[1:3]:  # b was resampled onto a: compare with a on both sides
+        stack_b = stack_a
+    return evaluate_fusion(result, stack_a, stack_b, is_stack=True, strict=False)

@@ -21,24 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def _grey_levels(arr, common):
-    """8-bit grey levels (as uint8) for the metrics: uint8 as is, uint16 / 257, others by `common` range."""
-    import numpy as np
-
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == np.uint16:
-        return np.round(arr / 257.0).astype(np.uint8)
-    lo, hi = common
-    if hi <= lo:
-        return np.zeros(arr.shape, np.uint8)
-    return np.round(np.clip((arr.astype(np.float64) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
-
-
 def _triple_metrics(paths: tuple[str, str, str]) -> dict:
-    import numpy as np
-
-    from ..metrics import fusion_metrics
+    from ..evaluation import evaluate_fusion
     from .support import read_input, shape_text, spatial_shape
 
     datas = [read_input(p, what) for p, what in zip(paths, ("fused image", "source A", "source B"), strict=True)]
@@ -46,17 +30,8 @@ def _triple_metrics(paths: tuple[str, str, str]) -> dict:
     if len(set(shapes)) != 1:
         raise UserError("eval needs three images of one size: " + ", ".join(
             f"{p} is {shape_text(s)}" for p, s in zip(paths, shapes, strict=True)))
-    arrays = [d.array for d in datas]
-    finite = [a[np.isfinite(a)] if a.dtype.kind == "f" else a for a in arrays]
-    common = (min(float(a.min()) for a in finite), max(float(a.max()) for a in finite))
-    if all(a.dtype.kind == "f" for a in arrays) and common[0] >= 0 and common[1] <= 1:
-        common = (0.0, 1.0)
-    grey = [_grey_levels(a, common) for a in arrays]
-    try:
-        if datas[0].is_stack:
-            per_slice = [fusion_metrics(f, a, b) for f, a, b in zip(*grey, strict=True)]
-            return {k: float(np.mean([m[k] for m in per_slice])) for k in per_slice[0]}
-        return {k: float(v) for k, v in fusion_metrics(*grey).items()}
+    try:  # the scores napari's Fuse layers widget shows too (stylefuse.evaluation)
+        return evaluate_fusion(*(d.array for d in datas), is_stack=datas[0].is_stack)
     except UserError as exc:
         raise UserError(f"{paths[0]}: {exc}") from None
 

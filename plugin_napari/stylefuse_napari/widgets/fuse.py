@@ -52,7 +52,7 @@ class FuseWidget(Container):
 
     def show_metrics(self, metrics: dict[str, float]) -> None:
         self.metrics_values = dict(metrics)
-        self.metrics.value = "fusion metrics (middle slice):\n" + "\n".join(
+        self.metrics.value = "fusion metrics (as `stylefuse eval`; mean over slices):\n" + "\n".join(
             f"{name:>5}  {value:.4f}" if value == value else f"{name:>5}  n/a (image too small)"
             for name, value in metrics.items())
 
