@@ -6,7 +6,12 @@ Search path: the package's shipped models first, then the user model directory
 where trained models land. TorchScript is only ever loaded from those two places (or a Triton model
 repository, through `load_model_folder` with that root; `check_model_location` refuses anything else):
 a model name is never a path.
+
+torch is imported only to load a model: listing models and choosing defaults (`stylefuse models`, the
+napari widgets' choices, command-line checks) stay fast.
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -14,11 +19,13 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import UserError
 from .model_choice import ModelInfo, default_model
+
+if TYPE_CHECKING:
+    import torch
 
 MODEL_FILE = "model.pt"
 CARD_FILE = "card.json"
@@ -174,6 +181,8 @@ _REQUIRED_METHODS = {"style": ("forward_code", "encode_style"), "fuse": ("forwar
 def load_model_folder(folder: Path, name: str | None = None, repository: Path | None = None,
                       device: torch.device | str = "cpu") -> LoadedModel:
     """Load the model folder `folder` (inside the search path, or inside `repository`) onto `device`."""
+    import torch
+
     folder = Path(folder)
     check_model_location(folder, repository)
     card = read_card(folder)
@@ -201,6 +210,8 @@ _LOADED: dict[tuple[str, str, str], LoadedModel] = {}
 
 def load_model(name: str, task: str | None = None, device: torch.device | str = "cpu") -> LoadedModel:
     """Load a model by name from the search path onto `device` (cached per process and device)."""
+    import torch
+
     entry = find_model(name, task)
     key = (str(entry.folder), str((entry.folder / MODEL_FILE).stat().st_mtime_ns), str(torch.device(device)))
     if key not in _LOADED:

@@ -43,3 +43,15 @@ def test_user_models_directory_is_searched(tmp_path, monkeypatch):
     shutil.copytree(find_model("fuse-medical").folder, tmp_path / "my-fusion")
     entry = find_model("my-fusion")
     assert entry.origin == "user" and entry.folder == tmp_path / "my-fusion"
+
+
+def test_listing_models_and_defaults_does_not_import_torch():
+    """`stylefuse models` and the default-model rule stay fast: torch loads only with a model."""
+    import subprocess
+    import sys
+
+    code = ("import sys, stylefuse.registry as r; r.list_models(); r.default_model_name('style'); "
+            "r.default_model_name('fuse'); print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
