@@ -60,7 +60,7 @@ class SynthesisOptions:
     usage_penalty: float = 2.0
     tone: float = 0.6  # how far the photo's brightness is mapped to the painting's (1 = fully)
     noise: float = 0.5  # initial noise, in painting standard deviations, strongest on flat areas
-    keep_previous: float = 0.15  # a stack's slice keeps the previous slice's patch at this extra cost
+    keep_previous: float = 0.5  # a stack's slice keeps the previous slice's patch at this extra cost
     seed: int = 0
 
     @property
