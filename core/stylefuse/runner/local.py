@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
-from ..errors import UserError
 from ..limits import DEFAULT_TILE_SIZE
 from ..model_choice import ModelInfo
 from .base import DEFAULT_METHOD, Cancel, Progress, RunnerBase, check_method
 from .device import resolve_device
 
 
-def method_options(method: str) -> dict:
-    """The pipeline's keyword for `method`: none for the generator (the pipeline's own default), so
-    this works with a pipeline that predates `method=`; "synthesis" needs a pipeline that has it."""
-    from ..pipeline import stylize
-
+def method_options(method: str, device, synthesis_size: int | None = None) -> dict:
+    """The pipeline's keywords for `method`: none for the generator (the pipeline's own defaults);
+    for synthesis the method, the device it runs on and its working size (when given)."""
     if check_method(method) == DEFAULT_METHOD:
         return {}
-    if "method" not in inspect.signature(stylize).parameters:
-        raise UserError(f"method {method!r} is not available in this version of stylefuse (no stylefuse.synthesis)")
-    return {"method": method}
+    options = {"method": method, "device": device}
+    if synthesis_size is not None:
+        options["synthesis_size"] = synthesis_size
+    return options
 
 
 class LocalRunner(RunnerBase):
@@ -57,11 +53,13 @@ class LocalRunner(RunnerBase):
                 strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
                 palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
                 value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
-                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None) -> np.ndarray:
+                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None,
+                synthesis_size: int | None = None) -> np.ndarray:
         from ..pipeline import stylize
 
-        options = method_options(method)
-        loaded = self.load(self._style_model(model, reference), "style")
+        options = method_options(method, self.device, synthesis_size)
+        # synthesis paints with the reference's own patches: no model to load
+        loaded = None if options else self.load(self._style_model(model, reference), "style")
         return stylize(image, model=loaded, reference=reference, strength=strength, mask=mask,
                        preserve_color=preserve_color, palette=palette, is_stack=is_stack, tile_size=tile_size,
                        batch_size=batch_size, value_range=value_range, progress=progress, cancel=cancel, **options)
