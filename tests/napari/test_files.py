@@ -153,6 +153,9 @@ def test_save_dicom_series_as_nifti_and_tiff(viewer, dicom_series, tmp_path):
     np.testing.assert_array_equal(np.asarray(img.dataobj).transpose(2, 1, 0), expected)
     spacing = float(source.PixelSpacing[0])
     np.testing.assert_allclose(img.header.get_zooms(), (spacing, spacing, 2.5), rtol=1e-6)
+    x, y, z = (float(v) for v in source.ImagePositionPatient)  # the first slice; axial, LPS -> RAS
+    expected_affine = [[-spacing, 0, 0, -x], [0, -spacing, 0, -y], [0, 0, 2.5, z], [0, 0, 0, 1]]
+    np.testing.assert_allclose(img.affine, expected_affine, rtol=1e-6, atol=1e-6)
 
     saved = layer.save(str(tmp_path / "ct.tif"), plugin="stylefuse")
     np.testing.assert_array_equal(tifffile.imread(saved[0] if isinstance(saved, list) else saved), expected)

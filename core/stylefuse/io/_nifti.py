@@ -99,8 +99,8 @@ def read_nifti(path: Path, max_pixels: int | None) -> ImageData:
 def write_nifti(
     path: Path, array: np.ndarray, is_stack: bool, like: ImageData | None, any_like: ImageData | None = None
 ) -> None:
-    """Write with ``like``'s affine/header/scaling (a NIfTI input); without one, the voxel sizes
-    of ``any_like.meta['spacing']`` (e.g. from a DICOM input) give a diagonal affine."""
+    """Write with ``like``'s affine/header/scaling (a NIfTI input); without one, the affine comes from
+    ``any_like`` (see ``_affine_of``: a DICOM input's patient geometry, or its voxel sizes)."""
     nib = _nibabel(path)
     channels = channel_count(array, is_stack)
     if channels == 1 and array.ndim - int(is_stack) == 3:
@@ -131,10 +131,7 @@ def write_nifti(
     header = meta["header"].copy() if meta.get("header") is not None else None
     affine = meta.get("affine")
     if affine is None:
-        affine = np.eye(4)
-        spacing = any_like.meta.get("spacing") if any_like is not None else None
-        if spacing and len(spacing) == spatial:
-            affine[:spatial, :spatial] = np.diag(spacing[::-1])
+        affine = _affine_of(any_like, data.shape[2] if spatial == 3 else 1, spatial)
     try:
         img = image_class(raw if raw is not None else data, affine, header)
         if raw is not None:
@@ -146,3 +143,45 @@ def write_nifti(
         raise ImageFileError(path, f"cannot write NIfTI: {describe(exc)}") from exc
     with atomic_output(path, "NIfTI") as tmp:
         nib.save(img, tmp)
+
+
+def _affine_of(any_like: ImageData | None, slices: int, spatial: int) -> np.ndarray:
+    """The voxel-to-world (RAS, mm) affine for an output without a NIfTI source: ``any_like.meta['affine']``
+    if given; else from a DICOM source's position and orientation (LPS flipped to RAS) when it has as
+    many slices; else the diagonal of ``any_like.meta['spacing']``; else the identity."""
+    meta = any_like.meta if any_like is not None else {}
+    if meta.get("affine") is not None:
+        return np.asarray(meta["affine"], dtype=np.float64)
+    affine = _dicom_affine(meta.get("datasets") or [], slices)
+    if affine is not None:
+        return affine
+    affine = np.eye(4)
+    spacing = meta.get("spacing")
+    if spacing and len(spacing) == spatial:
+        affine[:spatial, :spatial] = np.diag(spacing[::-1])
+    return affine
+
+
+def _dicom_affine(datasets: list, slices: int) -> np.ndarray | None:
+    """(column, row, slice) -> RAS mm from ImagePositionPatient/ImageOrientationPatient/PixelSpacing."""
+    if not datasets or (len(datasets) != slices and not (len(datasets) == 1 and slices == 1)):
+        return None
+    try:
+        first = np.array([float(v) for v in datasets[0].ImagePositionPatient])
+        orientation = np.array([float(v) for v in datasets[0].ImageOrientationPatient])
+        row_spacing, col_spacing = (float(v) for v in datasets[0].PixelSpacing)
+        if len(datasets) > 1:
+            last = np.array([float(v) for v in datasets[-1].ImagePositionPatient])
+            step = (last - first) / (len(datasets) - 1)
+        else:
+            step = np.cross(orientation[:3], orientation[3:]) * float(datasets[0].get("SliceThickness", 1) or 1)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    lps = np.eye(4)
+    lps[:3, 0] = orientation[:3] * col_spacing  # along a row: increasing column index
+    lps[:3, 1] = orientation[3:] * row_spacing  # down a column: increasing row index
+    lps[:3, 2] = step
+    lps[:3, 3] = first
+    if not np.all(np.isfinite(lps)) or abs(np.linalg.det(lps[:3, :3])) < 1e-9:
+        return None
+    return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
