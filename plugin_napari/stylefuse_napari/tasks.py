@@ -37,6 +37,7 @@ class StyleOptions:
     mask: object = None  # a Labels or Shapes layer
     preserve_color: bool = False
     slicing: Slicing = field(default_factory=Slicing)
+    method: str = "generator"  # or "synthesis": example-based painting with the reference's own patches
 
 
 def _planes(viewer, layer, data: np.ndarray, slicing: Slicing) -> Planes:
@@ -88,8 +89,14 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     mask = mask_for(options.mask, planes.shape)
     mask_planes = planes.split(mask) if mask is not None else None
     name = result_name([layer.name], options.reference.name if options.reference is not None else "stylized")
+    if options.method == "synthesis" and reference is None:
+        from stylefuse.errors import UserError
+
+        raise UserError("synthesis paints with a painting's own patches: choose an image layer under 'style from'")
     settings = dict(model=options.model, reference=reference, strength=options.strength,
                     preserve_color=options.preserve_color, is_stack=True)
+    if options.method != "generator":  # the generator is every runner's default
+        settings["method"] = options.method
 
     def call(progress, should_stop):
         return backend.stylize(stack, mask=mask_planes, batch_size=options.slicing.batch,

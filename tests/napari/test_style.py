@@ -181,3 +181,43 @@ def test_errors_are_notifications(viewer, wait_jobs, notifications):
     assert widget.start() is None  # a run against an unreachable server never starts
     assert any("cannot reach the stylefuse server at 127.0.0.1:9" in m and "stylefuse serve" in m for m in notifications)
     assert [lyr.name for lyr in viewer.layers] == ["labels", "img"]
+
+
+def test_synthesis_method_paints_with_the_style_layer(viewer, wait_jobs, notifications):
+    data = scene_u8(40, 48)
+    original = data.copy()
+    layer = viewer.add_image(data, name="photo")
+    painting = viewer.add_image(scene_u8(48, 48, seed=5), name="painting")
+    widget = dock(viewer, "Style transfer")
+    widget.image.value = layer
+    widget.method.value = "synthesis"
+    assert not widget.model.enabled  # synthesis uses no model
+    assert widget.start() is None  # no style layer: a clear notification, no job
+    assert any("choose an image layer under 'style from'" in m for m in notifications)
+    widget.reference.value = painting
+    seen = []
+    job = widget.start()
+    job.worker.yielded.connect(lambda *_: seen.append(widget.bar.progress.value if hasattr(widget.bar, "progress") else 1))
+    wait_jobs()
+    assert job.outcome == "done"
+    result = viewer.layers[-1]
+    assert result.name == "photo (painting)" and result.data.dtype == np.uint8 and result.data.shape == data.shape
+    np.testing.assert_array_equal(layer.data, original)
+    expected = stylize(original, reference=painting.data, method="synthesis")
+    assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
+    assert seen  # progress reached the widget
+
+
+def test_synthesis_on_a_stack_can_be_cancelled(viewer, wait_jobs):
+    data = ct_stack(8, 40, 40)
+    original = data.copy()
+    layer = viewer.add_image(data, name="ct")
+    painting = viewer.add_image(scene_u8(48, 48, seed=5), name="painting")
+    widget = dock(viewer, "Style transfer")
+    widget.image.value, widget.reference.value, widget.method.value = layer, painting, "synthesis"
+    job = widget.start()
+    job.worker.yielded.connect(lambda *_: job.cancel())  # cancel at the first progress report
+    wait_jobs()
+    assert job.outcome == "cancelled"
+    assert [lyr.name for lyr in viewer.layers] == ["ct", "painting"]
+    np.testing.assert_array_equal(layer.data, original)
