@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylefuse.errors import UserError
-from stylefuse.pipeline import value_range_of
+from stylefuse.pipeline import prepare
 from stylefuse.protocol import (
     MAX_PIXELS,
     MAX_SIDE,
@@ -88,8 +88,8 @@ def _mask(inputs: dict, n: int, h: int, w: int):
 
 
 def _own_range(stack: np.ndarray, what: str) -> tuple[float, float]:
-    """The pipeline's own range of an N x H x W x C array (colour channels only, like stylefuse.pipeline)."""
-    rng = value_range_of(stack[..., : 3 if stack.shape[-1] >= 3 else 1], None, what)
+    """The pipeline's own range of an N x H x W x C stack (its prepare step: colour channels only)."""
+    rng = prepare(stack, True, None, what).rng
     return rng.lo, rng.hi
 
 

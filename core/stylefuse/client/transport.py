@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UserError
-from ..limits import check_pixel_count
-from ..pipeline.layout import as_slices, parse_layout
-from ..pipeline.ranges import check_dtype, to_unit, value_range_of
+from ..pipeline.inputs import prepare, prepare_pair
+from ..pipeline.resample import resample_region
 from ..pipeline.runner import check_batch_size
-from ..protocol import wire_dtype
+from ..pipeline.weights import check_strength, mask_as_float
+from ..protocol import reference_name, wire_dtype
 from .chunking import from_wire, per_slice, range_input, run_requests, slices_per_request, to_wire
 from .connection import Connection
 from .errors import ErrorMapping
@@ -96,34 +96,24 @@ class TritonTransport(Connection, ErrorMapping):
                 preserve_color: bool = False, is_stack: bool | None = None, batch_size: int = 8,
                 progress=None, cancel=None, value_range=None, method: str = "generator") -> np.ndarray:
         """`stylefuse.pipeline.stylize`, run by the server (same arguments, same result)."""
-        from ..pipeline.weights import check_strength
-
-        image = np.asarray(image)
-        check_dtype(image, "image")
-        layout = parse_layout(image.shape, is_stack, "image")
-        check_pixel_count((layout.slices, layout.height, layout.width), "image")
+        src = prepare(image, is_stack, value_range, "image")  # as the pipeline: NaN/Inf refused before sending
+        layout, rng = src.layout, src.rng
         strength = check_strength(strength)
         batch_size = check_batch_size(batch_size)
-        masks = self._masks(mask, layout)
-        if image.size == 0:
-            return image.copy()
+        masks = mask_as_float(mask, layout)  # float32 [1 or Z] x H x W, checked as the pipeline checks it
+        if src.empty:
+            return src.array.copy()
         model = self._model(model, "style", need_default_style=reference is None)
-        view = as_slices(image, layout)
-        colour = layout.colour_channels
-        rng = value_range_of(view[..., :colour], value_range, "image")  # also refuses NaN/Inf before sending
-        wire = to_wire(view, "image")
+        wire = to_wire(src.view, "image")
         extra = {"STRENGTH": np.full((1, 1), strength, np.float32),
                  "PRESERVE_COLOR": np.full((1, 1), bool(preserve_color), np.bool_)}
         if reference is not None:
-            ref = np.asarray(reference)
-            check_dtype(ref, "reference")
-            rl = parse_layout(ref.shape, None, "reference")
-            if ref.size == 0:
-                raise UserError(f"reference image is empty {ref.shape}")
-            ref_view = as_slices(ref, rl)
-            extra["REFERENCE_" + wire_dtype(to_wire(ref_view[:1], "reference").dtype)] = \
-                to_wire(ref_view[rl.slices // 2: rl.slices // 2 + 1], "reference")
-        out = np.empty(view.shape, wire.dtype)
+            ref = prepare(reference, None, None, "reference")
+            if ref.empty:
+                raise UserError(f"reference image is empty {ref.array.shape}")
+            middle = to_wire(ref.view[ref.layout.slices // 2: ref.layout.slices // 2 + 1], "reference")
+            extra[reference_name(middle.dtype)] = middle  # a stack's middle slice, as the pipeline takes it
+        out = np.empty(src.view.shape, wire.dtype)
         source_name, output = f"SOURCE_{wire_dtype(wire.dtype)}", f"OUTPUT_{wire_dtype(wire.dtype)}"
 
         def build(z: slice):
@@ -144,47 +134,25 @@ class TritonTransport(Connection, ErrorMapping):
 
         per = slices_per_request(batch_size, layout.height, layout.width)
         self._run(model, layout.slices, per, build, out, progress, cancel)
-        return from_wire(out, image.dtype).reshape(image.shape)
-
-    @staticmethod
-    def _masks(mask, layout) -> np.ndarray | None:
-        """The mask as float32 [1 or Z] x H x W in [0, 1], checked exactly as stylefuse.pipeline does."""
-        from ..pipeline.weights import mask_as_float
-
-        return mask_as_float(mask, layout)
+        return from_wire(out, src.dtype).reshape(src.array.shape)
 
     def fuse(self, a, b, model: str | None = None, resample: bool = False, is_stack: bool | None = None,
              batch_size: int = 8, progress=None, cancel=None, value_range=None) -> np.ndarray:
         """`stylefuse.pipeline.fuse`, run by the server (same arguments, same result)."""
-        from ..pipeline.fusion import _split_value_range
-        from ..pipeline.resample import resample_region
-
-        range_a, range_b = _split_value_range(value_range)
-        a, b = np.asarray(a), np.asarray(b)
-        check_dtype(a, "a")
-        check_dtype(b, "b")
-        la, lb = parse_layout(a.shape, is_stack, "a"), parse_layout(b.shape, is_stack, "b")
-        check_pixel_count((la.slices, la.height, la.width), "a")
-        check_pixel_count((lb.slices, lb.height, lb.width), "b")
+        pa, pb = prepare_pair(a, b, is_stack, value_range, resample)
+        la, lb, ra, rb = pa.layout, pb.layout, pa.rng, pb.rng
         batch_size = check_batch_size(batch_size)
         same_plane = (la.height, la.width) == (lb.height, lb.width)
-        if la.lead != lb.lead or (not same_plane and not resample):
-            hint = "" if la.lead != lb.lead else "; pass resample=True to resize b onto a"
-            raise UserError(f"fusion inputs differ in size: a is {'x'.join(map(str, a.shape))} ({la.describe()}), "
-                            f"b is {'x'.join(map(str, b.shape))} ({lb.describe()}){hint}")
         channels = (3 if la.colour or lb.colour else 1) + int(la.alpha)
         out_shape = la.shape_with(channels)
-        if a.size == 0 or b.size == 0:
-            return np.zeros(out_shape, a.dtype)
+        if pa.empty or pb.empty:
+            return np.zeros(out_shape, pa.dtype)
         model = self._model(model, "fuse")
-        va, vb = as_slices(a, la), as_slices(b, lb)
-        ra = value_range_of(va[..., : la.colour_channels], range_a, "a")
-        rb = value_range_of(vb[..., : lb.colour_channels], range_b, "b")
-        wa = to_wire(va, "a")
+        wa = to_wire(pa.view, "a")
         out = np.empty((la.slices, la.height, la.width, channels), wa.dtype)
         source_name, output = f"SOURCE_{wire_dtype(wa.dtype)}", f"OUTPUT_{wire_dtype(wa.dtype)}"
         if same_plane:
-            wb = to_wire(vb, "b")
+            wb = to_wire(pb.view, "b")
             ref_name, ref_range = f"REFERENCE_{wire_dtype(wb.dtype)}", (rb.lo, rb.hi)
 
             def read_b(z: slice) -> np.ndarray:
@@ -193,19 +161,19 @@ class TritonTransport(Connection, ErrorMapping):
             ref_name, ref_range = "REFERENCE_FP32", (0.0, 1.0)
 
             def read_b(z: slice) -> np.ndarray:
-                return resample_region(lambda rows, cols: to_unit(vb[z, rows, cols, : lb.colour_channels], rb),
+                return resample_region(lambda rows, cols: pb.unit(z, rows, cols),
                                        (lb.height, lb.width), (la.height, la.width),
                                        slice(0, la.height), slice(0, la.width))
 
         def build(z: slice):
             k = z.stop - z.start
             inputs = {source_name: wa[z], ref_name: read_b(z)}
-            if range_a is not None or (la.is_stack and ra.hi > ra.lo):
+            if value_range is not None or (la.is_stack and ra.hi > ra.lo):
                 inputs["VALUE_RANGE"] = range_input(ra.lo, ra.hi, k)
-            if range_b is not None or (la.is_stack and ref_range[1] > ref_range[0]) or not same_plane:
+            if value_range is not None or (la.is_stack and ref_range[1] > ref_range[0]) or not same_plane:
                 inputs["REFERENCE_VALUE_RANGE"] = range_input(*ref_range, k)
             return inputs, output
 
         per = slices_per_request(batch_size, la.height, la.width)
         self._run(model, la.slices, per, build, out, progress, cancel)
-        return from_wire(out, a.dtype).reshape(out_shape)
+        return from_wire(out, pa.dtype).reshape(out_shape)

@@ -9,42 +9,14 @@ A 3-channel model fuses RGB directly (grey inputs replicated).
 import numpy as np
 import torch
 
-from ..errors import UserError
 from ..registry import LoadedModel
 from .color import chroma, fuse_chroma, to_channels, ycbcr_to_rgb
-from .inputs import Planes, read_input
+from .inputs import Planes, prepare_pair
 from .loading import model_call, model_device, resolve_model
 from .ranges import from_unit
 from .resample import resample_region
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
-from .tiling import DEFAULT_TILE_SIZE, tile_options
-
-
-def _split_value_range(value_range):
-    """None, one (lo, hi) for both inputs, or ((lo_a, hi_a), (lo_b, hi_b))."""
-    if value_range is None:
-        return None, None
-    try:
-        first, second = value_range
-    except (TypeError, ValueError):
-        raise UserError(f"value_range must be (lo, hi) or ((lo_a, hi_a), (lo_b, hi_b)), got {value_range!r}") from None
-    if np.ndim(first) == 1 and np.ndim(second) == 1:
-        return first, second
-    return value_range, value_range
-
-
-def _shape_text(planes: Planes) -> str:
-    return "x".join(map(str, planes.array.shape))
-
-
-def _check_shapes(a: Planes, b: Planes, resample: bool) -> None:
-    same_plane = (a.layout.height, a.layout.width) == (b.layout.height, b.layout.width)
-    if a.layout.lead != b.layout.lead or (not same_plane and not resample):
-        hint = "" if a.layout.lead != b.layout.lead else "; pass resample=True to resize b onto a"
-        raise UserError(
-            f"fusion inputs differ in size: a is {_shape_text(a)} ({a.layout.describe()}), "
-            f"b is {_shape_text(b)} ({b.layout.describe()}){hint}"
-        )
+from .tiling import DEFAULT_TILE_SIZE
 
 
 def _unit_reader(b: Planes, height: int, width: int):
@@ -82,11 +54,8 @@ def fuse(
     `value_range` is one (lo, hi) for both inputs or a pair of them.
     """
     loaded = resolve_model(model, "fuse")
-    range_a, range_b = _split_value_range(value_range)
-    pa = read_input(a, is_stack, range_a, "a")
-    pb = read_input(b, is_stack, range_b, "b")
-    _check_shapes(pa, pb, resample)
-    tiling = tile_options(tile_size, tile_overlap, loaded.receptive_radius, loaded.spatial_multiple)
+    pa, pb = prepare_pair(a, b, is_stack, value_range, resample)
+    tiling = pa.tiling(loaded, tile_size, tile_overlap)
     batch_size = check_batch_size(batch_size)
 
     colour_out = pa.layout.colour or pb.layout.colour
