@@ -35,7 +35,8 @@ HEADER_LENGTH = "Inference-Header-Content-Length"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 # sample type -> (KServe datatype, bytes per sample)
-DATATYPES = {"UINT8": 1, "UINT16": 2, "INT16": 2, "FP32": 4, "BOOL": 1}
+DATATYPES = {"UINT8": 1, "UINT16": 2, "INT16": 2, "FP32": 4, "BOOL": 1, "BYTES": 0}  # BYTES: length-prefixed
+METHODS = ("generator", "synthesis")  # the METHOD input: how a style model's request is painted
 SUFFIX = {"UINT8": "UINT8", "UINT16": "UINT16", "INT16": "INT16", "FP32": "FP32"}
 
 
@@ -66,7 +67,7 @@ class Tensor:
         n = 1
         for s in self.shape:
             n *= int(s)
-        if len(self.data) != n * DATATYPES[self.datatype]:
+        if self.datatype != "BYTES" and len(self.data) != n * DATATYPES[self.datatype]:
             raise ValueError(f"{self.name}: {len(self.data)} bytes do not fit shape {self.shape} of {self.datatype}")
 
 
@@ -267,10 +268,12 @@ class Client:
 
     def run(self, model: str, source: Image, reference: Image | None = None, mask: bytes | None = None,
             strength: float | None = None, preserve_color: bool | None = None,
-            value_range: tuple[float, float] | None = None) -> bytes:
+            value_range: tuple[float, float] | None = None, method: str | None = None) -> bytes:
         """Stylize or fuse `source`; returns the result's bytes (same size, channels and type).
 
-        `mask` is H*W little-endian float32 values in 0..1 (or None for everywhere).
+        `mask` is H*W little-endian float32 values in 0..1 (or None for everywhere). `method`
+        "synthesis" paints with the reference's own patches (style models; METHOD travels only then,
+        so a generator request is the same as for a server that predates METHOD).
         """
         src = source.tensor("SOURCE")
         src = Tensor(src.name, src.datatype, src.shape, _native_to_le(source.data, source.datatype))
@@ -286,6 +289,11 @@ class Client:
             inputs.append(Tensor("PRESERVE_COLOR", "BOOL", [1, 1], b"\x01" if preserve_color else b"\x00"))
         if value_range is not None:
             inputs.append(Tensor("VALUE_RANGE", "FP32", [1, 2], struct.pack("<2f", *map(float, value_range))))
+        if method is not None and method != METHODS[0]:
+            if method not in METHODS:
+                raise ClientError(f"unknown method {method!r}; one of: {', '.join(METHODS)}")
+            raw = method.encode()
+            inputs.append(Tensor("METHOD", "BYTES", [1, 1], struct.pack("<I", len(raw)) + raw))
         out_name = "OUTPUT_" + SUFFIX[source.datatype]
         outs = self.infer(model, inputs, [out_name])
         if out_name not in outs:

@@ -3,16 +3,18 @@
 
 A thin client: the pixels of the active layer (in the image's own precision: 8-bit, 16-bit or
 float, grey or RGB, with or without alpha) go to the stylefuse Triton server (`stylefuse serve`),
-the result comes back in the same precision
-and lands in a new layer above the source (or replaces it), inside one undo group. The selection
-(feathering included) is the mask: only its bounds (plus some context) are sent, and GIMP blends the
-result by it, so outside the selection the pixels stay bit-identical. Only the standard library and
-GObject introspection are used.
+the fast path; when no server answers, to the stylefuse core that `stylefuse gimp-install`
+recorded, run in a subprocess on temporary files (sflocal.py). The result comes back in the same
+precision and lands in a new layer above the source (or replaces it), inside one undo group. The
+selection (feathering included) is the mask: only its bounds (plus some context) are sent, and GIMP
+blends the result by it, so outside the selection the pixels stay bit-identical. Nothing touches
+the image before the result is there: an error or a cancel (GIMP kills the plug-in; the watchdog
+sfwatch.py then stops the core and removes the temporary files) leaves it as it was. Only the
+standard library and GObject introspection are used.
 """
 
 import os
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,19 +22,20 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
+import sfbackends  # noqa: E402
+import sfchoices  # noqa: E402
 import sfclient  # noqa: E402
+import sflocal  # noqa: E402
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+from sfbackends import PluginError  # noqa: E402
 
 PROC_STYLE = "plug-in-stylefuse-style-transfer"
 PROC_FUSE = "plug-in-stylefuse-fuse-layers"
 MENU = "<Image>/Filters/Style & Fusion"
 RW = GObject.ParamFlags.READWRITE
 CONTEXT = 64  # pixels around a selection that are sent along
-URL_BLURB = ("URL of the stylefuse Triton server (KServe v2 HTTP); start one with `stylefuse serve`")
-
-
-class PluginError(Exception):
-    """A message for the user; the image is left as it was."""
+URL_BLURB = ("URL of the stylefuse Triton server (KServe v2 HTTP), the fast path; when none answers "
+             "there, the plug-in runs the stylefuse that `stylefuse gimp-install` recorded")
 
 
 # -- pixel formats -------------------------------------------------------------------------------
@@ -84,61 +87,31 @@ def work_area(image, ox, oy, w, h):
 
 
 # -- the common run ------------------------------------------------------------------------------
-def run_remote(client, model, source, **kwargs):
-    """client.run in a thread while the progress bar pulses (GIMP calls stay on this thread)."""
-    box = {}
-
-    def work():
-        try:
-            box["result"] = client.run(model, source, **kwargs)
-        except Exception as exc:  # handed over to the main thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.2)
-        Gimp.progress_pulse()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
-def pick_model(client, requested, task, need_default_style=False):
-    if requested:
-        sfclient.check_model_name(requested)
-        served = {m.name: m for m in client.models()}
-        if requested not in served:
-            names = ", ".join(sorted(m for m, info in served.items() if info.task == task)) or "none"
-            raise PluginError(f"model {requested!r} is not served by {client.url}; {task} models there: {names}")
-        if served[requested].task != task:
-            raise PluginError(f"model {requested!r} is a {served[requested].task} model, not a {task} model")
-        return requested
-    models = client.models(task)
-    if need_default_style:
-        models = [m for m in models if m.has_default_style] or models
-    if not models:
-        raise PluginError(f"the server at {client.url} has no {task} model")
-    return models[0].name
-
-
 def apply(procedure, image, drawables, config, task):
     if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer):
         raise PluginError(f"{procedure.get_menu_label().rstrip('.…')} works on one layer; select exactly one")
     layer = drawables[0]
-    client = sfclient.Client(config.get_property("server-url"))
-    client.check()  # before anything else: a missing server must leave the image untouched
+    backend = sfbackends.connect(config.get_property("server-url"))
 
     ox, oy, w, h = layer_geometry(layer)
     fmt, dtype, channels = pixel_format(image, layer)
     Gimp.progress_init("Style & Fusion: reading pixels")
     rx, ry, rw, rh = work_area(image, ox, oy, w, h)
     source = sfclient.Image(rh, rw, channels, dtype, read_pixels(layer, rx, ry, rw, rh, fmt))
+    requested = config.get_property("model")
+    requested = None if requested in ("", sfchoices.DEFAULT) else requested
     kwargs = {}
 
     if task == "style":
         use_layer = config.get_property("style-source") == "layer"
-        model = pick_model(client, config.get_property("model"), "style", need_default_style=not use_layer)
+        method = kwargs["method"] = config.get_property("method")
+        if method == "synthesis" and not use_layer:
+            raise PluginError("synthesis paints with the patches of a style image: set Style to "
+                              "'A reference layer' and choose the layer that holds the painting")
+        if method == "synthesis" and backend.__class__ is sfbackends.LocalBackend:
+            model = None  # the core's synthesis uses no model
+        else:
+            model = backend.pick(requested, "style", need_default_style=not use_layer)
         kwargs["strength"] = config.get_property("strength")
         kwargs["preserve_color"] = config.get_property("preserve-colors")
         if use_layer:
@@ -148,9 +121,9 @@ def apply(procedure, image, drawables, config, task):
             rfmt, rdtype, rch = pixel_format(image, ref)
             kwargs["reference"] = sfclient.Image(ref.get_height(), ref.get_width(), rch, rdtype,
                                                  read_pixels(ref, 0, 0, ref.get_width(), ref.get_height(), rfmt))
-        label = f"{model}"
+        label = "synthesis" if method == "synthesis" else f"{model}"
     else:
-        model = pick_model(client, config.get_property("model"), "fuse")
+        model = backend.pick(requested, "fuse")
         other = config.get_property("second-layer")
         if other is None:
             raise PluginError("choose the second layer to fuse with")
@@ -162,9 +135,9 @@ def apply(procedure, image, drawables, config, task):
                                              read_pixels(other, ox - sx + rx, oy - sy + ry, rw, rh, fmt))
         label = f"{model} + {other.get_name()}"
 
-    Gimp.progress_set_text(f"Style & Fusion: {model} on the server")
-    result = run_remote(client, model, source, **kwargs)
-    Gimp.progress_update(0.9)
+    Gimp.progress_set_text(f"Style & Fusion: {label} on {backend.where}")
+    result = backend.run(task, model, source, **kwargs)
+    Gimp.progress_update(0.95)
 
     # Written through the shadow buffer: merging it is undoable and, like every GIMP filter, blends
     # by the selection (feathering included); outside the selection the pixels stay bit-identical.
@@ -200,13 +173,19 @@ def show_dialog(procedure, config, title, fields):
 
     GimpUi.init("stylefuse-gimp")
     dialog = GimpUi.ProcedureDialog.new(procedure, config, title)
+    url = config.get_property("server-url")
     try:
-        names = sfclient.Client(config.get_property("server-url"), connect_timeout=1.0).model_names()
-        text = "Models on the server: " + (", ".join(names) or "none")
+        sfclient.Client(url, connect_timeout=1.0).check()
+        text = f"Runs on the stylefuse server at {url}."
     except sfclient.ClientError:
-        text = "The server is not running: start it with `stylefuse serve`."
-    dialog.get_label("server-models", text, False, False)
-    dialog.fill(fields[:2] + ["server-models"] + fields[2:])
+        try:
+            sflocal.core_command(sflocal.load_record())
+            text = ("No server answers at that URL: the plug-in runs stylefuse itself (start "
+                    "`stylefuse serve` for faster runs).")
+        except sflocal.LocalError as why:
+            text = f"No server answers at that URL, and {why}; or start `stylefuse serve`."
+    dialog.get_label("where-it-runs", text, False, False)
+    dialog.fill(fields[:1] + ["where-it-runs"] + fields[1:])
     ok = dialog.run()
     dialog.destroy()
     return ok
@@ -236,7 +215,22 @@ def output_choice():
     return choice
 
 
-STYLE_FIELDS = ["server-url", "model", "style-source", "reference-layer", "strength", "preserve-colors", "output"]
+def model_choice(task):
+    choice = Gimp.Choice.new()
+    for i, (nick, label) in enumerate(sfbackends.model_entries(task)):
+        choice.add(nick, i, label, "")
+    return choice
+
+
+def method_choice():
+    choice = Gimp.Choice.new()
+    choice.add("generator", 0, "Generator (fast, the trained model)", "")
+    choice.add("synthesis", 1, "Synthesis (paints with the reference layer's patches; seconds)", "")
+    return choice
+
+
+STYLE_FIELDS = ["server-url", "model", "method", "style-source", "reference-layer", "strength", "preserve-colors",
+                "output"]
 FUSE_FIELDS = ["server-url", "model", "second-layer", "output"]
 
 
@@ -245,6 +239,7 @@ class StyleFusePlugIn(Gimp.PlugIn):
         return False
 
     def do_query_procedures(self):
+        sfbackends.model_entries.registering = True  # GIMP registers the procedures: see sfchoices
         return [PROC_STYLE, PROC_FUSE]
 
     def do_create_procedure(self, name):
@@ -252,25 +247,32 @@ class StyleFusePlugIn(Gimp.PlugIn):
             proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
                                            make_run("style", "Style Transfer", STYLE_FIELDS), None)
             proc.set_menu_label("Style _Transfer...")
-            proc.set_documentation("Restyle the active layer with a stylefuse model (Triton server)",
+            proc.set_documentation("Restyle the active layer with stylefuse",
                                    "Restyles the active layer (inside the selection, if any) with a style "
-                                   "model served by `stylefuse serve`, after the model's own style or "
-                                   "another layer used as reference.", name)
+                                   "model, after the model's own style or another layer used as reference, "
+                                   "or paints it with the reference layer's patches (synthesis). Runs on "
+                                   "`stylefuse serve` when it answers, else on the local stylefuse.", name)
         else:
             proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
                                            make_run("fuse", "Fuse Layers", FUSE_FIELDS), None)
             proc.set_menu_label("_Fuse Layers...")
-            proc.set_documentation("Fuse the active layer with a second layer (stylefuse, Triton server)",
+            proc.set_documentation("Fuse the active layer with a second layer (stylefuse)",
                                    "Fuses two aligned layers (modalities, exposures, focus planes) with a "
-                                   "fusion model served by `stylefuse serve`.", name)
+                                   "fusion model, on `stylefuse serve` when it answers, else on the "
+                                   "local stylefuse.", name)
         proc.set_attribution("stylefuse", "stylefuse authors", "2026")
         proc.set_image_types("RGB*, GRAY*")
         proc.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         proc.add_menu_path(MENU)
         proc.add_string_argument("server-url", "Server _URL", URL_BLURB, sfclient.DEFAULT_URL, RW)
         if name == PROC_STYLE:
-            proc.add_string_argument("model", "_Model", "style model on the server (empty: the server's "
-                                     "first style model)", "", RW)
+            proc.add_choice_argument("model", "_Model", "style model (default: the server's, or the local "
+                                     "installation's, default style model)", model_choice("style"),
+                                     sfchoices.DEFAULT, RW)
+            proc.add_choice_argument("method", "M_ethod", "generator: the trained model, fast; synthesis: "
+                                     "example-based painting with the reference layer's own patches (seconds, "
+                                     "needs Style: A reference layer, uses no model)", method_choice(),
+                                     "generator", RW)
             choice = Gimp.Choice.new()
             choice.add("model", 0, "The model's own style", "")
             choice.add("layer", 1, "A reference layer", "")
@@ -282,8 +284,9 @@ class StyleFusePlugIn(Gimp.PlugIn):
             proc.add_boolean_argument("preserve-colors", "_Keep original colours",
                                       "take the style's texture, keep the layer's colours", False, RW)
         else:
-            proc.add_string_argument("model", "_Model", "fusion model on the server (empty: the server's "
-                                     "first fusion model)", "", RW)
+            proc.add_choice_argument("model", "_Model", "fusion model (default: the server's, or the local "
+                                     "installation's, default fusion model)", model_choice("fuse"),
+                                     sfchoices.DEFAULT, RW)
             proc.add_layer_argument("second-layer", "Second _layer", "the layer to fuse the active one with",
                                     True, RW)
         proc.add_choice_argument("output", "Out_put", "where the result goes", output_choice(), "new-layer", RW)

@@ -71,11 +71,12 @@ def run_case(case):
 
 
         for run in case["runs"]:
+            open(os.path.join(OUT, f"{name}.started"), "w").close()  # for a test that cancels this run
             proc = Gimp.get_pdb().lookup_procedure(PROCS[case["proc"]])
             cfg = proc.create_config()
             cfg.set_property("run-mode", RUN_MODES[run.get("mode", "noninteractive")])
             cfg.set_property("image", image)
-            cfg.set_core_object_array("drawables", [layer])
+            cfg.set_core_object_array("drawables", [layer, second] if case.get("both") else [layer])
             for key, value in run.get("args", {}).items():
                 cfg.set_property(key, second if value == "@second" else layer if value == "@self" else value)
             result = proc.run(cfg)
@@ -104,5 +105,24 @@ def run_case(case):
         json.dump(meta, f)
 
 
+def dump_choices():
+    """The nicks of each procedure's choice arguments, as GIMP registered them."""
+    choices = {}
+    for key, proc_name in PROCS.items():
+        proc = Gimp.get_pdb().lookup_procedure(proc_name)
+        for arg in ("model", "method"):
+            spec = proc.find_argument(arg)
+            if spec is not None and hasattr(Gimp, "param_spec_choice_get_choice"):
+                try:
+                    choice = Gimp.param_spec_choice_get_choice(spec)
+                    choices[f"{key}.{arg}"] = {"nicks": list(choice.list_nicks()),
+                                               "default": Gimp.param_spec_choice_get_default(spec)}
+                except Exception as exc:  # not a choice argument
+                    choices[f"{key}.{arg}"] = {"error": repr(exc)}
+    with open(os.path.join(OUT, "choices.json"), "w") as f:
+        json.dump(choices, f)
+
+
+dump_choices()
 for case in json.load(open(os.path.join(SPEC_DIR, "spec.json"))):  # noqa: F821
     run_case(case)
