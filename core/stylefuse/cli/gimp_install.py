@@ -6,8 +6,9 @@ import argparse
 
 NAME = "gimp-install"
 HELP = "install the GIMP 3 plug-in (Filters > Style & Fusion)"
-DESCRIPTION = ("Copy the GIMP 3 plug-in into GIMP's user plug-ins folder (restart GIMP afterwards). "
-               "It talks to `stylefuse serve`.")
+DESCRIPTION = ("Copy the GIMP 3 plug-in into GIMP's user plug-ins folder (restart GIMP afterwards). It runs on "
+               "`stylefuse serve` when one answers, else on this installation's stylefuse (recorded beside it; "
+               "run gimp-install again after adding models or moving the environment).")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,6 +29,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed {removed}" if removed else "the GIMP plug-in was not installed there; nothing to remove")
         return 0
     target = install(gimp_dir)
-    print(f"installed the GIMP 3 plug-in in {target}\nrestart GIMP, start the server with `stylefuse serve`, "
-          "then use Filters > Style & Fusion")
+    print(f"installed the GIMP 3 plug-in in {target}\nrestart GIMP, then use Filters > Style & Fusion; it runs "
+          "this stylefuse itself, or `stylefuse serve` when one is running (faster for many runs)")
     return 0
