@@ -35,6 +35,12 @@ _HELP = {
     "preset": "fast: a style model in <= 10 minutes here (steps, crop, loss weights, time budget); flags override it",
     "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
     "texture_weight": "style: weight of the texture term (relative Gram distance of a random net on per-channel standardised images)",
+    "targets": "style: folder of synthesis targets (scripts/make_synthesis_targets.py): content photo NAME.* "
+               "trains towards TARGETS/NAME.png, photo shrunk to the target's size, same crop/augmentation; "
+               "adds the paired terms",
+    "paired_weight": "style with --targets: weight of the L1 distance to the target (default 1.0)",
+    "band_weight": "style with --targets: weight of the per-band (difference-of-Gaussians) histogram distance "
+                   "to the target, which keeps the strokes' detail L1 would blur (default 1.0)",
     "no_palette": "style: no palette step (train on the raw photos' colours; the card stores no palette)",
     "style_side": "downscale style images to this long side (px) before cropping, 0 keeps their size (default 512)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",

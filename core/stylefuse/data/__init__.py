@@ -1,12 +1,13 @@
 """Training data: image folders, aligned pairs, volumes sliced along an axis, seeded augmentation."""
 
 from .augment import random_affine_crop
-from .samplers import PairBatches, StyleBatches, step_generator
+from .samplers import PairBatches, PairedStyleBatches, StyleBatches, step_generator
 from .sources import (
     informative,
     list_images,
     load_image_tensor,
     load_slices,
+    load_target_pairs,
     paired_files,
     take_part,
     to_channels,
@@ -19,11 +20,13 @@ __all__ = [
     "SyntheticPairBatches",
     "skimage_photos",
     "PairBatches",
+    "PairedStyleBatches",
     "StyleBatches",
     "list_images",
     "load_image_tensor",
     "informative",
     "load_slices",
+    "load_target_pairs",
     "paired_files",
     "random_affine_crop",
     "step_generator",

@@ -76,3 +76,32 @@ class PairBatches:
             aa.append(ta)
             bb.append(tb)
         return torch.stack(aa), torch.stack(bb)
+
+
+class PairedStyleBatches(StyleBatches):
+    """Style batches with paired targets (synthesis outputs of the same photos, same size): the SAME
+    random affine crop of photo and target, the photo then palette-mapped as in StyleBatches (the
+    generator's input at inference), the target left as synthesis painted it.
+
+    Returns (content, style, target, None): the loop's (a, b, truth, rows) shape, no per-row mask.
+    """
+
+    def __init__(self, pairs: list[tuple[torch.Tensor, torch.Tensor]], styles: list[torch.Tensor], crop: int,
+                 batch: int, seed: int, palette: bool = False):
+        for content, target in pairs:
+            if content.shape[-2:] != target.shape[-2:]:
+                raise ValueError(f"photo {tuple(content.shape)} and target {tuple(target.shape)} differ in size")
+        super().__init__([c for c, _ in pairs], styles, crop, batch, seed, palette)
+        self.targets = [_fit(t, crop) for _, t in pairs]
+
+    def __call__(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:
+        gen = step_generator(self.seed, step, rank)
+        content, style, target = [], [], []
+        for _ in range(self.batch):
+            ci = int(torch.randint(len(self.contents), (), generator=gen))
+            si = int(torch.randint(len(self.styles), (), generator=gen))
+            crop, paired = random_affine_crop([self.contents[ci], self.targets[ci]], self.crop, gen)
+            content.append(crop if self.palettes is None else self._map(crop, ci, si))
+            target.append(paired)
+            style += random_affine_crop([self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5))
+        return torch.stack(content), torch.stack(style), torch.stack(target), None

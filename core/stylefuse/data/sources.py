@@ -88,3 +88,30 @@ def load_image_tensor(path: Path, channels: int) -> torch.Tensor:
 def informative(slices: list[torch.Tensor]) -> list[torch.Tensor]:
     """Drop (nearly) empty slices: the air above and below a head teaches nothing."""
     return [s for s in slices if float(s.max() - s.min()) > 1e-3]
+
+
+def load_target_pairs(files: list[Path], folder: str | Path) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], int]:
+    """(photo, target) RGB pairs for the photos with a target FOLDER/<stem>.png, the photo shrunk
+    (antialiased) to its target's size; and how many photos had none. Targets are paintings of whole
+    2-D photos, so a volume among the photos is an error."""
+    import torch.nn.functional as F
+
+    pairs, missing = [], 0
+    for f in files:
+        target_path = Path(folder) / f"{f.stem}.png"
+        if not target_path.is_file():
+            missing += 1
+            continue
+        slices = load_slices(f, 3)
+        if len(slices) != 1:
+            raise UserError(f"--targets: {f} is a volume ({len(slices)} slices); targets are for 2-D photos")
+        photo, target = slices[0], load_image_tensor(target_path, 3)
+        if photo.shape[-2:] != target.shape[-2:]:
+            if target.shape[-2] > photo.shape[-2] or target.shape[-1] > photo.shape[-1]:
+                raise UserError(f"--targets: {target_path} is larger than its photo {f}")
+            photo = F.interpolate(photo[None], size=tuple(target.shape[-2:]), mode="bilinear",
+                                  align_corners=False, antialias=True)[0]
+        pairs.append((photo, target))
+    if not pairs:
+        raise UserError(f"--targets: none of the {len(files)} content photos has a target <name>.png in {folder}")
+    return pairs, missing

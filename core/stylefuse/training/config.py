@@ -71,6 +71,11 @@ class TrainConfig:
     structure_weight: float = 1.0
     tv_weight: float = 0.0
     texture_weight: float = 0.0               # relative Gram distance on per-channel standardised images
+    # style: paired targets made by the synthesis engine (scripts/make_synthesis_targets.py): photo
+    # <stem>.* trains towards DIR/<stem>.png, the same crop and augmentation applied to both
+    targets: str = ""
+    paired_weight: float = 1.0                # with targets: L1 between output and target crop
+    band_weight: float = 1.0                  # with targets: per-band (DoG) histogram distance to the target
     # fusion losses
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0
@@ -119,6 +124,12 @@ class TrainConfig:
         for p in self.pairs:
             if p.count(":") != 1:
                 raise UserError(f"--pairs expects DIR_A:DIR_B, got {p!r}")
+        if self.targets and self.task != "style":
+            raise UserError("--targets is for --task style (synthesis targets of the content photos)")
+        if self.targets and not Path(self.targets).is_dir():
+            raise UserError(f"--targets {self.targets} is not a folder")
+        if self.paired_weight < 0 or self.band_weight < 0:
+            raise UserError("--paired-weight and --band-weight must be >= 0")
         if self.scd_weight < 0:
             raise UserError(f"--scd-weight must be >= 0, not {self.scd_weight}")
         if self.exposure_radius < 0 or self.exposure_smooth < 0:

@@ -13,12 +13,14 @@ import torch.nn.functional as F
 from ..data import (
     MixedFusionBatches,
     PairBatches,
+    PairedStyleBatches,
     StyleBatches,
     SyntheticPairBatches,
     informative,
     list_images,
     load_image_tensor,
     load_slices,
+    load_target_pairs,
     paired_files,
     skimage_photos,
     step_generator,
@@ -65,6 +67,12 @@ def load_data(cfg: TrainConfig):
         # --split applies to each content folder too, so held-out photos stay unseen.
         files = [f for p in cfg.content for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
                                                    else list_images([p]))]
+        if cfg.targets:
+            pairs, missing = load_target_pairs(files, cfg.targets)
+            if missing:  # a target folder still being written (the script resumes) trains on what is there
+                print(f"--targets: {missing} of {len(files)} content photos have no target in {cfg.targets}; "
+                      f"training on the other {len(pairs)}", file=sys.stderr)
+            return PairedStyleBatches(pairs, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette), styles
         contents = [s for f in files for s in informative(load_slices(f, 3, cfg.slice_axis))]
         return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette), styles
     pairs = []

@@ -5,6 +5,7 @@ from torch import nn
 
 from ..losses import FusionLoss, StyleTransferLoss, discriminator_loss, generator_loss
 from ..losses.fusion_supervised import MixedFusionLoss, SupervisedFusionLoss
+from ..losses.paired import PairedTargetLoss, StyleWithTargetsLoss
 from .config import TrainConfig
 
 
@@ -22,8 +23,11 @@ def d_step_loss(disc: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: s
 
 def build_task_loss(cfg: TrainConfig) -> nn.Module:
     if cfg.task == "style":
-        return StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
-                                 cfg.structure_weight, cfg.tv_weight, texture_weight=cfg.texture_weight)
+        style = StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
+                                  cfg.structure_weight, cfg.tv_weight, texture_weight=cfg.texture_weight)
+        if not cfg.targets:
+            return style
+        return StyleWithTargetsLoss(style, PairedTargetLoss(cfg.paired_weight, cfg.band_weight))
     unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight, cfg.scd_weight)
     if not (cfg.synthetic or cfg.synthetic_skimage):
         return unsupervised
@@ -34,7 +38,9 @@ def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, 
                 x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, truth: torch.Tensor | None = None,
                 rows: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """G's loss: the task terms plus adv_weight x the adversarial term L_G = -E[log D(G)]."""
-    if cfg.task == "style":
+    if cfg.task == "style" and cfg.targets:
+        terms = task_loss(fake, x, y, target=truth, generator=gen)  # truth: the batch's synthesis targets
+    elif cfg.task == "style":
         terms = task_loss(fake, x, y, generator=gen)
     elif truth is not None:
         terms = task_loss(fake, x, y, truth, rows)
