@@ -17,9 +17,12 @@ Nothing heavy is imported here: stylefuse.io imports numpy only, nibabel/pydicom
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from stylefuse.io import ImageData
 
 READ_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".dicom", ".ima", ".tif", ".tiff")
 WRITE_SUFFIXES = (".nii", ".nii.gz", ".tif", ".tiff")
@@ -56,7 +59,7 @@ def read_layers(path: str | list[str]) -> list[LayerData]:
     return [layer_data(read_series(os.fspath(p))) for p in paths]
 
 
-def layer_data(data) -> LayerData:
+def layer_data(data: "ImageData") -> LayerData:
     """A `stylefuse.io.ImageData` as napari layer data: (array, image-layer kwargs, 'image')."""
     array, meta, fmt = data.array, data.meta, data.format
     channels = data.channels if array.ndim - int(data.is_stack) == 3 else 0
@@ -81,7 +84,7 @@ def layer_data(data) -> LayerData:
     return array, kwargs, "image"
 
 
-def _spacing(data, spatial: int) -> tuple[tuple[float, ...] | None, str | None]:
+def _spacing(data: "ImageData", spatial: int) -> tuple[tuple[float, ...] | None, str | None]:
     """Voxel size per spatial axis of the array and its unit, when the file states one."""
     meta = data.meta
     if data.format in _SPACING_UNITS:
