@@ -138,3 +138,28 @@ def test_server_errors_carry_the_servers_message(client):
     assert "no-such-model" in str(info.value)
     with pytest.raises(sfclient.ServerError):
         client.run("fuse-medical", src)  # fusion needs the second image
+
+
+def test_method_travels_as_the_protocols_input_and_only_for_synthesis(monkeypatch):
+    from stylefuse import protocol
+
+    sent = []
+
+    def infer(self, model, inputs, outputs):
+        sent.append({t.name: t for t in inputs})
+        src = inputs[0]
+        return {outputs[0]: sfclient.Tensor(outputs[0], src.datatype, src.shape, src.data)}
+
+    monkeypatch.setattr(sfclient.Client, "infer", infer)
+    source = sfclient.Image(2, 3, 3, "UINT8", bytes(18))
+    client = sfclient.Client("http://127.0.0.1:1")
+    client.run("udnie", source, method="synthesis")
+    client.run("udnie", source, method="generator")
+    client.run("udnie", source)
+    method = sent[0]["METHOD"]
+    datatype, dims = protocol.SCALAR_INPUTS["METHOD"]
+    assert method.datatype == datatype and method.shape == [1, *dims]
+    assert method.data == struct.pack("<I", 9) + b"synthesis"  # KServe BYTES: length-prefixed
+    assert "METHOD" not in sent[1] and "METHOD" not in sent[2], "a generator request is as before METHOD"
+    with pytest.raises(sfclient.ClientError, match="unknown method"):
+        client.run("udnie", source, method="paint")
