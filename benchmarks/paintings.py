@@ -45,6 +45,7 @@ class Painting:
     licence: str
     package: str  # "shared" (../shared/data/styles) or "debian:<package>"
     path: str  # the file's path in the shared folder or in the installed package
+    crop: int = 0  # px cut from every side (a frame or bare canvas around the painting)
 
     def cached(self) -> Path:
         return cache_dir() / self.package.split(":", 1)[-1] / self.path.lstrip("/")
@@ -64,7 +65,7 @@ PAINTINGS: tuple[Painting, ...] = (
     Painting("starry_night", "The Starry Night", "Vincent van Gogh (1853-1890)", "1889",
              "public domain (painter died 1890); OpenCV's samples/data, shipped by Debian's opencv-doc "
              "(4.6.0+dfsg-12; Debian's repack removes the files it does not accept, this one is kept)",
-             "debian:opencv-doc", "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg"),
+             "debian:opencv-doc", "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg", crop=20),
 )
 
 TRAINING_PAINTINGS: tuple[str, ...] = ("udnie", "mondrian", "matisse", "contrast_of_forms")
@@ -98,14 +99,16 @@ def painting_path(name: str, shared: Path = SHARED_STYLES) -> Path | None:
 
 
 def load_painting(name: str, shared: Path = SHARED_STYLES) -> np.ndarray:
-    """uint8 H x W x 3."""
+    """uint8 H x W x 3, without the frame (`Painting.crop`)."""
     from PIL import Image
 
     path = painting_path(name, shared)
     if path is None:
         raise FileNotFoundError(f"painting {name!r} not found: run benchmarks/setup_paintings.sh")
     with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+        arr = np.asarray(im.convert("RGB"))
+    c = painting(name).crop
+    return arr[c:arr.shape[0] - c, c:arr.shape[1] - c] if c else arr
 
 
 def available(names: tuple[str, ...], shared: Path = SHARED_STYLES) -> list[str]:
