@@ -179,3 +179,39 @@ def test_shipped_models_never_trained_on_heldout_photos_or_paintings():
         for style in config.get("style", []):
             assert not paintings.is_heldout(style), path
         assert "starry" not in card.get("description", "").lower(), path
+
+
+# ------------------------------------------------------------------ the section's PASS / MISS logic
+
+
+class FakeReport:
+    def __init__(self):
+        self.targets = []
+
+    def target(self, what, measured, ok):
+        self.targets.append((what, measured, ok))
+
+
+def test_validity_fails_a_score_that_the_trivial_outputs_meet():
+    import style_quality as sq
+
+    def rows(tex1, tex2, gram):
+        return [{"tex1": tex1, "tex2": tex2, "gram": gram}]
+
+    scores = {sq.PEER: rows(0.5, 0.5, 0.6), sq.TRIVIAL[0]: rows(0.9, 1.0, 0.7), sq.TRIVIAL[1]: rows(0.7, 0.9, 0.4)}
+    report = FakeReport()
+    sq.validity(report, [scores])
+    assert [ok for _, _, ok in report.targets] == [True, True, False]
+
+
+def test_targets_compare_each_axis_with_the_peer():
+    import style_quality as sq
+
+    means = {sq.PEER: {"content": 0.3, "colour": 0.2, "tex1": 0.4, "tex2": 0.6},
+             sq.SYNTHESIS: {"content": 0.35, "colour": 0.1, "tex1": 0.5, "tex2": 0.6}}
+    report = FakeReport()
+    sq.targets(report, means, sq.SYNTHESIS, "synthesis", ("content", "colour", "tex1", "tex2"))
+    assert [ok for _, _, ok in report.targets] == [True, True, False, True]
+    report = FakeReport()
+    sq.targets(report, {}, sq.SYNTHESIS, "synthesis", ("content",))
+    assert report.targets[0][2] is None
