@@ -68,6 +68,8 @@ def cases(url: str) -> list[dict]:
         {"name": "offset_layer_ref_style", "input": "rgb8.png", "second": "rgb8b.png", "canvas": [W + 30, H + 20, 13, 9],
          "proc": "style", "selection": [0, 0, 40, 30, 0],
          "runs": [{"args": style(**{"style-source": "layer", "reference-layer": "@second"})}]},
+        {"name": "server_synthesis", "input": "rgb8.png", "second": "rgb8b.png", "proc": "style",
+         "runs": [{"args": style(method="synthesis", **{"style-source": "layer", "reference-layer": "@second"})}]},
         {"name": "server_down", "input": "rgb8.png", "proc": "style", "selection": sel,
          "runs": [{"args": style(**{"server-url": DEAD_URL})}]},
         {"name": "server_down_fuse", "input": "rgb8.png", "second": "rgb8b.png", "proc": "fuse",
@@ -116,7 +118,7 @@ class Result:
 
 
 SUCCESS_CASES = ["rgb8_style", "rgba8_style_sel", "gray16_style", "float_style_sel", "rgb8_fuse",
-                 "gray16_fuse", "float_fuse", "offset_layer_ref_style"]
+                 "gray16_fuse", "float_fuse", "offset_layer_ref_style", "server_synthesis"]
 
 
 @pytest.mark.parametrize("name", SUCCESS_CASES)
@@ -136,6 +138,13 @@ def test_new_layer_above_source_same_kind(gimp_results, name):
         assert np.isfinite(result).all()
     if m["channels"] in (2, 4):
         assert np.array_equal(result[..., -1], before[..., -1]), "alpha must pass through"
+
+
+def test_synthesis_method_runs_on_the_server(gimp_results):
+    results, _ = gimp_results
+    r = results["server_synthesis"]
+    r.assert_ok()
+    assert r.meta["new_layer"]["name"].endswith("(synthesis)")
 
 
 def test_precisions_travel_in_their_own_format(gimp_results):
