@@ -117,3 +117,16 @@ def test_synthesis_grey():
     photo = torch.from_numpy(np.linspace(0, 1, 50 * 60, dtype=np.float32).reshape(1, 1, 50, 60))
     out, _ = synthesize(photo, torch.rand(1, 1, 40, 40), SMALL)
     assert out.shape == photo.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+
+
+def test_synthesis_leaves_the_global_random_state_alone_and_reuses_banks_for_a_stack():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    photo, painting = torch.rand(1, 3, 40, 40), torch.rand(1, 3, 40, 40)
+    torch.manual_seed(123)
+    _, state = synthesize(photo, painting, SMALL)
+    assert torch.equal(torch.rand(3), expected)
+    assert state.banks and state.targets
+    _, again = synthesize(photo * 0.9, painting, SMALL, state=state)
+    assert all(again.banks[k] is state.banks[k] for k in state.banks)  # built once per stack

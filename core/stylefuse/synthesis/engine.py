@@ -70,9 +70,13 @@ class SynthesisOptions:
 
 @dataclass
 class SynthesisState:
-    """What a stack's next slice starts from: the match field of every step."""
+    """What a stack's next slice starts from: the match field of every step, and the painting's
+    patch banks and band statistics (the same painting for every slice: built once per stack)."""
 
     fields: dict = field(default_factory=dict)
+    painting_key: tuple | None = None
+    banks: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)
 
 
 def _query_stride(size: int) -> int:
@@ -137,7 +141,10 @@ def synthesize(
     painting_axes = axes.to_axes(painting)
     guide = content_guide(axes.to_axes(content), painting_axes, options.tone)
     previous = state.fields if state is not None else {}
-    new_state = SynthesisState()
+    key = (tuple(painting.shape), float(painting.double().sum()), options)
+    new_state = SynthesisState(painting_key=key)
+    if state is not None and state.painting_key == key:  # same painting: reuse its banks and statistics
+        new_state.banks, new_state.targets = state.banks, state.targets
     height, width = content.shape[-2:]
     noise = torch.randn(guide.shape, generator=generator).to(guide.device)
     step, total = 0, options.steps
@@ -149,7 +156,8 @@ def synthesize(
         painting_s = _resize(painting_axes, ph, pw)
         edges = edge_strength(guide_s[:, :1])
         content_weight = scale.content_base + scale.content_edge * edges
-        targets: BandTargets = band_targets(painting_s)
+        targets: BandTargets = new_state.targets.get(scale.factor) or band_targets(painting_s)
+        new_state.targets[scale.factor] = targets
         if result is None:  # start: the guide with noise, most on flat areas (texture everywhere)
             spread = painting_s.flatten(2).std(2).view(1, -1, 1, 1)
             result = guide_s + options.noise * spread * (1 - 0.5 * edges) * _resize(noise, h, w)
@@ -158,8 +166,11 @@ def synthesize(
             result = _resize(result, h, w)
         for size in scale.patch_sizes:
             size = min(size, h, w, ph, pw)
-            bank = patch_bank(painting_s, size, _bank_stride(ph, pw, size, options.max_bank),
-                              options.pca_dims, generator)
+            bank = new_state.banks.get((scale.factor, size))
+            if bank is None:
+                bank = patch_bank(painting_s, size, _bank_stride(ph, pw, size, options.max_bank),
+                                  options.pca_dims, generator)
+                new_state.banks[(scale.factor, size)] = bank
             stride = _query_stride(size)
             for iteration in range(options.iterations):
                 if cancel is not None and cancel():

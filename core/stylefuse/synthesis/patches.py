@@ -44,8 +44,12 @@ def patch_bank(painting: torch.Tensor, size: int, stride: int, dims: int, genera
     dims = min(dims, patches.shape[1], sample.shape[0])
     # The principal axes of patch space from a randomised SVD of the centred sample: the full SVD
     # of a few thousand x (3 * 33 * 33) matrix costs seconds, this costs milliseconds.
-    torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-    _, _, v = torch.svd_lowrank(sample - mean, q=min(dims + 8, *sample.shape), niter=1)
+    # svd_lowrank draws from the global generator: seed it from ours, inside a fork so the caller's
+    # global random state is left as it was.
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        _, _, v = torch.svd_lowrank(sample - mean, q=min(dims + 8, *sample.shape), niter=1)
     basis = v[:, :dims].contiguous()
     codes = (patches - mean) @ basis
     return PatchBank(patches, codes, (codes * codes).sum(1), mean, basis, size)
