@@ -11,6 +11,7 @@ Inputs (all optional in config.pbtxt; dims after N):
     VALUE_RANGE      FP32 [2]      (lo, hi) of the source, e.g. of a whole volume sent in several requests
     REFERENCE_VALUE_RANGE FP32 [2] (lo, hi) of the fusion reference (ignored by style models)
     METHOD           BYTES [1]     "generator" (default) or "synthesis" (style models only)
+    SYNTHESIS_SIZE   INT32 [1]     the long side "synthesis" paints at (default: the pipeline's)
 Outputs: OUTPUT_<DT> [-1, -1, -1], the one matching the source's dtype.
 <DT> is UINT8, UINT16, INT16 or FP32. The N slices of one request are one stack (one value range);
 Triton takes one batch size N for all inputs of a request (one style image goes N times).
@@ -30,6 +31,7 @@ SCALAR_INPUTS = {  # name: (Triton dtype, dims after N)
     "VALUE_RANGE": ("FP32", (2,)),
     "REFERENCE_VALUE_RANGE": ("FP32", (2,)),
     "METHOD": ("BYTES", (1,)),  # config.pbtxt: TYPE_STRING
+    "SYNTHESIS_SIZE": ("INT32", (1,)),
 }
 INPUT_NAMES = SOURCE_NAMES + REFERENCE_NAMES + tuple(SCALAR_INPUTS)
 

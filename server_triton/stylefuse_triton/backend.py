@@ -120,15 +120,17 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
         strength = _scalar(inputs, "STRENGTH", 1.0, float)
         preserve = _scalar(inputs, "PRESERVE_COLOR", False, bool)
         method = check_method(_scalar(inputs, "METHOD", "generator", _text))
+        synthesis_size = _scalar(inputs, "SYNTHESIS_SIZE", None, int)
         if reference is not None and reference.shape[0] == 1:
             reference = reference[0]
         if reference is None and model.needs_reference:
             raise UserError(f"style model {model.name!r} has no built-in style: give REFERENCE_* (a style image)")
         result = runner.stylize(source if stack else source[0], model=model, reference=reference,
                                 strength=strength, mask=_mask(inputs, n, h, w), preserve_color=preserve,
-                                method=method, is_stack=stack, value_range=value_range)
+                                method=method, is_stack=stack, value_range=value_range,
+                                synthesis_size=synthesis_size)
     else:
-        for name in ("MASK", "STRENGTH", "PRESERVE_COLOR", "METHOD"):
+        for name in ("MASK", "STRENGTH", "PRESERVE_COLOR", "METHOD", "SYNTHESIS_SIZE"):
             if name in inputs:
                 raise UserError(f"{name} is for style models; {model.name!r} is a fusion model")
         if reference.shape[0] not in (1, n):

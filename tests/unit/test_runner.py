@@ -83,3 +83,30 @@ def test_triton_runner_takes_the_same_arguments():
         remote = inspect.signature(getattr(TritonRunner, name))
         assert list(local.parameters) == list(remote.parameters)
         assert [p.default for p in local.parameters.values()] == [p.default for p in remote.parameters.values()]
+
+
+def test_cli_device_cuda_without_cuda_is_one_line(tmp_path, capsys):
+    import torch
+
+    from stylefuse.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    image = tmp_path / "in.png"
+    from stylefuse.io import write_image
+
+    write_image(image, np.zeros((8, 8, 3), np.uint8))
+    assert main(["stylize", str(image), "--device", "cuda", "-o", str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylefuse: error:") and "CUDA is not available" in err and "\n" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_resolve_checks_the_model_once(style_model):
+    runner = LocalRunner("cpu")
+    assert runner.resolve(None, "style") == "udnie"
+    assert runner.resolve("fuse-medical", "fuse") == "fuse-medical"
+    with pytest.raises(UserError, match="not a 'style' model"):
+        runner.resolve("fuse-medical", "style")
+    with pytest.raises(UserError, match="unknown model"):
+        runner.resolve("no-such-model", "style")

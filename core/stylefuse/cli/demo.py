@@ -33,16 +33,17 @@ def run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     from ..io import read_image, write_image
-    from ..pipeline import fuse, stylize
-    from ..registry import default_model_name, load_model
+    from ..runner import LocalRunner
 
-    style_name, fuse_name = default_model_name("style"), default_model_name("fuse")
+    runner = LocalRunner()
+    style_name = runner.resolve(None, "style", need_default_style=True)
+    fuse_name = runner.resolve(None, "fuse")
     photo = read_image(photo_path)
     with progress(f"stylize ({style_name})", args.quiet) as cb:
-        stylized = stylize(photo.array, model=load_model(style_name, task="style"), progress=cb)
+        stylized = runner.stylize(photo.array, model=style_name, progress=cb)
     a, b = read_image(a_path), read_image(b_path)
     with progress(f"fuse ({fuse_name})", args.quiet) as cb:
-        fused = fuse(a.array, b.array, model=load_model(fuse_name, task="fuse"), progress=cb)
+        fused = runner.fuse(a.array, b.array, model=fuse_name, progress=cb)
 
     written = {
         f"{photo_path.stem}_{style_name}.png": (stylized, photo),

@@ -45,23 +45,17 @@ def _read_pair(a_path: str, b_path: str):
 
 
 class _Engine:
-    """The fusion model (in-process) or the server (--server), chosen and loaded once."""
+    """The runner (in-process, or the server of --server) and its model, chosen and checked once."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        if args.server:
-            from ..client import TritonTransport
+        from ..runner import make_runner
 
-            self.transport = TritonTransport(args.server)
-            self.transport.ping()
-            self.label = f"{args.model or 'server default'} on {args.server}"
-            return
-        from ..registry import default_model_name, load_model
-
-        self.model_name = args.model or default_model_name("fuse")
-        self.model = load_model(self.model_name, task="fuse")
-        self.label = self.model_name
-        note(f"fusion model {self.model_name}")
+        self.runner = make_runner(args.server, device=args.device)
+        self.runner.check()  # a server: reachable now, before any input is read
+        self.model_name = self.runner.resolve(args.model, "fuse")
+        self.label = self.model_name + (f" on {args.server}" if args.server else "")
+        note(f"fusion model {self.label}")
 
     def __call__(self, a, b, cb):
         start = time.perf_counter()
@@ -71,13 +65,9 @@ class _Engine:
 
     def _run(self, a, b, cb):
         args = self.args
-        if args.server:
-            return self.transport.fuse(a.array, b.array, model=args.model, resample=args.resample,
-                                       is_stack=a.is_stack, batch_size=args.batch_size, progress=cb)
-        from ..pipeline import fuse
-
-        return fuse(a.array, b.array, model=self.model, resample=args.resample, is_stack=a.is_stack,
-                    tile_size=args.tile_size, batch_size=args.batch_size, progress=cb)
+        return self.runner.fuse(a.array, b.array, model=self.model_name, resample=args.resample,
+                                is_stack=a.is_stack, tile_size=args.tile_size, batch_size=args.batch_size,
+                                progress=cb)
 
 
 def run(args: argparse.Namespace) -> int:

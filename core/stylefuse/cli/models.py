@@ -37,16 +37,19 @@ def _count(n) -> str:
 
 def _server_models(args: argparse.Namespace) -> int:
     import json  # here, not at the top: `stylefuse --help` imports nothing it does not need
+    from dataclasses import asdict
 
-    from ..client import TritonTransport
+    from ..runner import make_runner
     from .support import format_table
 
-    models = TritonTransport(args.server).list_models()
+    models = make_runner(args.server).models()
     if args.json:
-        print(json.dumps(models, indent=2))
+        print(json.dumps([asdict(m) for m in models], indent=2))
         return 0
-    rows = [(m["name"], m["task"], m["channels"], "yes" if m.get("has_default_style") else "no") for m in models]
-    print(format_table(("name", "task", "channels", "built-in style"), rows, right=(False, False, True, False)))
+    rows = [(m.name, m.task, m.channels, "yes" if m.has_default_style else "no", "yes" if m.default else "")
+            for m in models]
+    print(format_table(("name", "task", "channels", "built-in style", "default"), rows,
+                       right=(False, False, True, False, False)))
     print(f"\nserver: {args.server}")
     return 0
 
@@ -56,14 +59,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.server:
         return _server_models(args)
-    from ..registry import default_model_name, list_models, model_search_path
+    from ..registry import list_models, model_search_path
+    from ..runner import LocalRunner
     from .support import format_table
 
     entries = list_models()
     defaults = set()
+    runner = LocalRunner("cpu")  # only asked which models are the defaults
     for task in ("style", "fuse"):
         try:
-            defaults.add(default_model_name(task))
+            defaults.add(runner.default_model(task))
         except UserError:  # no model of that task installed
             pass
     if args.json:

@@ -93,3 +93,6 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--server", metavar="URL",
                    help="run on a stylefuse Triton server (`stylefuse serve`) instead of in-process: "
                         "HOST:PORT or grpc://HOST:PORT (gRPC, port 8001) or http://HOST:PORT (HTTP, port 8000)")
+    p.add_argument("--device", default="auto", metavar="DEVICE",
+                   help="where an in-process run computes: auto (a CUDA GPU when there is one), cpu, cuda or "
+                        "cuda:N (default: %(default)s)")

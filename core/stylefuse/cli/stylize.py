@@ -59,17 +59,16 @@ def style_image_path(args: argparse.Namespace) -> str | None:
     return None
 
 
-def style_model_name(args: argparse.Namespace, style_path: str | None) -> str:
-    from ..registry import default_model_name
-
+def style_model_name(args: argparse.Namespace, style_path: str | None) -> str | None:
+    """The style model --style/--model name; None: the runner's default (stylefuse.model_choice)."""
     if style_path is not None:
-        return args.model or default_model_name("style")
+        return args.model
     if args.style is not None:
         if args.model is not None:
             raise UserError(f"--style {args.style} names a model and --model {args.model} another; --model "
                             "only picks the model for a style image (--style IMAGE)")
         return args.style
-    return args.model or default_model_name("style")
+    return args.model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,32 +118,26 @@ class _Engine:
                                 "--style IMAGE")
             if args.model is not None:
                 raise UserError("--method synthesis uses no model; drop --model (or use --method generator)")
-        if args.server:
-            from ..client import TritonTransport
+        if args.server and args.no_palette:
+            raise UserError("--no-palette is for in-process runs (a server applies the palette; "
+                            "--preserve-color keeps the input's colours there)")
+        from ..runner import make_runner
 
-            if args.no_palette:
-                raise UserError("--no-palette is for in-process runs (a server applies the palette; "
-                                "--preserve-color keeps the input's colours there)")
-            self.transport = TritonTransport(args.server)
-            self.transport.ping()
-            self.model_name = args.model if style_path is not None else args.style or args.model
-            if args.method == "synthesis":
-                self.model_name = None
-            self.label = f"{self.model_name or 'server default'} on {args.server}"
-            return
+        self.runner = make_runner(args.server, device=args.device)
+        self.runner.check()  # a server: reachable now, before any input is read
+        where = f" on {args.server}" if args.server else ""
         if args.method == "synthesis":
-            self.model, self.model_name, self.label = None, None, f"synthesis after {os.path.basename(style_path)}"
+            self.model_name, self.label = None, f"synthesis after {os.path.basename(style_path)}{where}"
             note(f"synthesis with the patches of {style_path}")
             return
-        from ..registry import load_model
-
-        self.model_name = style_model_name(args, style_path)
-        self.model = load_model(self.model_name, task="style")
-        if reference is None and self.model.needs_reference:
+        self.model_name = self.runner.resolve(style_model_name(args, style_path), "style",
+                                              need_default_style=reference is None)
+        info = next((m for m in self.runner.models("style") if m.name == self.model_name), None)
+        if reference is None and info is not None and info.needs_reference:
             raise UserError(f"style model {self.model_name!r} has no built-in style; give a style image: "
                             f"--style IMAGE --model {self.model_name}")
-        self.label = self.model_name
-        note(f"style model {self.model_name}")
+        self.label = self.model_name + where
+        note(f"style model {self.label}")
 
     def progress(self, quiet: bool | None = None):
         from .support import progress
@@ -160,17 +153,11 @@ class _Engine:
     def _run(self, src, mask, cb):
         args, ref = self.args, None if self.reference is None else self.reference.array
         mask_array = None if mask is None else mask.array
-        synthesis = {"method": "synthesis", "synthesis_size": args.synthesis_size} if args.method == "synthesis" else {}
-        if args.server:
-            return self.transport.stylize(src.array, model=self.model_name, reference=ref, strength=args.strength,
-                                          mask=mask_array, preserve_color=args.preserve_color,
-                                          is_stack=src.is_stack, batch_size=args.batch_size, progress=cb,
-                                          **synthesis)
-        from ..pipeline import stylize
-
-        return stylize(src.array, model=self.model, reference=ref, strength=args.strength, mask=mask_array,
-                       preserve_color=args.preserve_color, palette=not args.no_palette, is_stack=src.is_stack,
-                       tile_size=args.tile_size, batch_size=args.batch_size, progress=cb, **synthesis)
+        synthesis = {"synthesis_size": args.synthesis_size} if args.method == "synthesis" else {}
+        return self.runner.stylize(src.array, model=self.model_name, reference=ref, strength=args.strength,
+                                   mask=mask_array, preserve_color=args.preserve_color, palette=not args.no_palette,
+                                   method=args.method, is_stack=src.is_stack, tile_size=args.tile_size,
+                                   batch_size=args.batch_size, progress=cb, **synthesis)
 
 
 def _run_batch(args: argparse.Namespace, jobs: list) -> int:

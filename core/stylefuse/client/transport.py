@@ -56,8 +56,8 @@ class TritonTransport(Connection, ErrorMapping):
             infer_inputs = []
             for name, array in inputs.items():
                 array = np.ascontiguousarray(array)
-                datatype = ("BOOL" if array.dtype == np.bool_ else "BYTES" if array.dtype == object
-                            else wire_dtype(array.dtype))
+                datatype = {np.dtype(np.bool_): "BOOL", np.dtype(object): "BYTES",
+                            np.dtype(np.int32): "INT32"}.get(array.dtype) or wire_dtype(array.dtype)
                 item = tc.InferInput(name, list(array.shape), datatype)
                 if use_shm and name.startswith(big):
                     write_region(pool, name, array, item)
@@ -94,7 +94,8 @@ class TritonTransport(Connection, ErrorMapping):
     # ------------------------------------------------------------------ the pipeline's calls
     def stylize(self, image, model: str | None = None, reference=None, strength: float = 1.0, mask=None,
                 preserve_color: bool = False, is_stack: bool | None = None, batch_size: int = 8,
-                progress=None, cancel=None, value_range=None, method: str = "generator") -> np.ndarray:
+                progress=None, cancel=None, value_range=None, method: str = "generator",
+                synthesis_size: int | None = None) -> np.ndarray:
         """`stylefuse.pipeline.stylize`, run by the server (same arguments, same result)."""
         src = prepare(image, is_stack, value_range, "image")  # as the pipeline: NaN/Inf refused before sending
         layout, rng = src.layout, src.rng
@@ -128,6 +129,8 @@ class TritonTransport(Connection, ErrorMapping):
                 inputs[name] = per_slice(extra[name], k)
             if method != "generator":
                 inputs["METHOD"] = np.array([[method.encode()]] * k, dtype=object)
+            if synthesis_size is not None:
+                inputs["SYNTHESIS_SIZE"] = np.full((k, 1), synthesis_size, np.int32)
             if masks is not None:
                 inputs["MASK"] = masks[z] if masks.shape[0] > 1 else per_slice(masks, k)
             return inputs, output

@@ -48,8 +48,10 @@ class Runner(Protocol):
                 strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
                 palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
                 value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
-                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None) -> np.ndarray:
-        """`stylefuse.pipeline.stylize`'s arguments and result."""
+                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None,
+                synthesis_size: int | None = None) -> np.ndarray:
+        """`stylefuse.pipeline.stylize`'s arguments and result (`synthesis_size`: method "synthesis"'s
+        working side, None for its default)."""
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, model: str | None = None, resample: bool = False,
              is_stack: bool | None = None, value_range: tuple | None = None,
@@ -68,6 +70,16 @@ class RunnerBase:
 
     def default_model(self, task: str, need_default_style: bool = False) -> str:
         return default_model(task, self.models(), need_default_style, where=self.where)
+
+    def resolve(self, model: str | None, task: str, need_default_style: bool = False) -> str:
+        """The name of the model a call with `model` runs (the default for None), checked to exist
+        for `task` (a local runner also loads it): entry points call this once, before their inputs."""
+        name = self.default_model(task, need_default_style) if model is None else model
+        self._check_model(name, task)
+        return name
+
+    def _check_model(self, name: str, task: str) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def model_names(self, task: str) -> list[str]:
         """`task`'s model names, the default first (what a model picker offers)."""

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
+from ..errors import UserError
 from ..limits import DEFAULT_TILE_SIZE
 from ..model_choice import ModelInfo
 from .base import DEFAULT_METHOD, Cancel, Progress, RunnerBase, check_method
 from .device import resolve_device
 
 
-def method_options(method: str, device, synthesis_size: int | None = None) -> dict:
-    """The pipeline's keywords for `method`: none for the generator (the pipeline's own defaults);
-    for synthesis the method, the device it runs on and its working size (when given)."""
+def method_options(method: str, synthesis_size: int | None, device) -> dict:
+    """The pipeline's keywords for `method`: none for the generator (the pipeline's own default);
+    "synthesis" gets its working side and this runner's device."""
+    from ..pipeline import stylize
+
     if check_method(method) == DEFAULT_METHOD:
         return {}
-    options = {"method": method, "device": device}
-    if synthesis_size is not None:
-        options["synthesis_size"] = synthesis_size
-    return options
+    accepted = inspect.signature(stylize).parameters
+    if "method" not in accepted:
+        raise UserError(f"method {method!r} is not available in this version of stylefuse (no stylefuse.synthesis)")
+    options = {"method": method, "synthesis_size": synthesis_size, "device": device}
+    return {k: v for k, v in options.items() if v is not None and k in accepted}
 
 
 class LocalRunner(RunnerBase):
@@ -41,6 +47,9 @@ class LocalRunner(RunnerBase):
 
         return [m for m in installed_models() if task is None or m.task == task]
 
+    def _check_model(self, name: str, task: str) -> None:
+        self.load(name, task)  # an unknown or broken model fails here, once, before any input is read
+
     def load(self, model, task: str):
         """A name -> the loaded model on this runner's device; a loaded model is used as it is."""
         if isinstance(model, str):
@@ -57,9 +66,9 @@ class LocalRunner(RunnerBase):
                 synthesis_size: int | None = None) -> np.ndarray:
         from ..pipeline import stylize
 
-        options = method_options(method, self.device, synthesis_size)
-        # synthesis paints with the reference's own patches: no model to load
-        loaded = None if options else self.load(self._style_model(model, reference), "style")
+        options = method_options(method, synthesis_size, self.device)
+        # Synthesis paints with the reference's own patches: no model to choose or load.
+        loaded = None if method != DEFAULT_METHOD else self.load(self._style_model(model, reference), "style")
         return stylize(image, model=loaded, reference=reference, strength=strength, mask=mask,
                        preserve_color=preserve_color, palette=palette, is_stack=is_stack, tile_size=tile_size,
                        batch_size=batch_size, value_range=value_range, progress=progress, cancel=cancel, **options)

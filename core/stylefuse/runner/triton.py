@@ -49,6 +49,16 @@ class TritonRunner(RunnerBase):
                             for m in self.transport.list_models()]
         return [m for m in self._models if task is None or m.task == task]
 
+    def _check_model(self, name: str, task: str) -> None:
+        if not isinstance(name, str):
+            raise UserError(f"a Triton server runs its models by name, got {type(name).__name__}")
+        found = [m for m in self.models() if m.name == name]
+        if not found:
+            served = ", ".join(m.name for m in self.models(task)) or "none"
+            raise UserError(f"model {name!r} is not served by {self.transport.url}; {task} models there: {served}")
+        if found[0].task != task:
+            raise UserError(f"model {name!r} is a {found[0].task!r} model, not a {task!r} model")
+
     def _name(self, model, task: str, need_default_style: bool = False) -> str:
         if model is None:
             return self.default_model(task, need_default_style)
@@ -63,16 +73,18 @@ class TritonRunner(RunnerBase):
                 strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
                 palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
                 value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
-                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None) -> np.ndarray:
+                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None,
+                synthesis_size: int | None = None) -> np.ndarray:
         check_method(method)
         if not palette:
             raise UserError("palette off (--no-palette) is for in-process runs: a server always applies the "
                             "palette (preserve colours keeps the input's colours there)")
+        # Synthesis needs no model, but a request goes to one: the default's pipeline paints it.
         name = self._name(model, "style", need_default_style=reference is None)
         return self.transport.stylize(image, model=name, reference=reference, strength=strength, mask=mask,
                                       preserve_color=preserve_color, method=method, is_stack=is_stack,
                                       value_range=value_range, batch_size=batch_size, progress=progress,
-                                      cancel=cancel)
+                                      cancel=cancel, synthesis_size=synthesis_size)
 
     def fuse(self, a: np.ndarray, b: np.ndarray, *, model: str | None = None, resample: bool = False,
              is_stack: bool | None = None, value_range: tuple | None = None,
