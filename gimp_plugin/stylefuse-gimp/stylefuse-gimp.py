@@ -180,10 +180,9 @@ def show_dialog(procedure, config, title, fields):
     except sfclient.ClientError:
         try:
             sflocal.core_command(sflocal.load_record())
-            text = ("No server answers at that URL: the plug-in runs stylefuse itself (start "
-                    "`stylefuse serve` for faster runs).")
+            text = "No server there: runs stylefuse itself (`stylefuse serve` is faster)."
         except sflocal.LocalError as why:
-            text = f"No server answers at that URL, and {why}; or start `stylefuse serve`."
+            text = f"No server there, and {why}; or start `stylefuse serve`."
     dialog.get_label("where-it-runs", text, False, False)
     dialog.fill(fields[:1] + ["where-it-runs"] + fields[1:])
     ok = dialog.run()

@@ -60,11 +60,14 @@ class GimpSession:
         (self.dir / "cfg" / "plug-in-settings").mkdir(parents=True)  # where GIMP keeps last values
         install(self.dir / "cfg")
 
-    def command(self, script: str) -> list[str]:
+    def command(self, script: str, display: str | None = None) -> list[str]:
+        """gimp-console running `script`; with display, the GUI on that X display (left running)."""
         code = f'SPEC_DIR = "{self.inner}"; exec(open("{self.inner}/{script}").read())'
+        gimp = ["gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b", code, "--quit"]
+        if display:
+            gimp = [f"DISPLAY={display}", "gimp-3.0", "-n", "-s", "--batch-interpreter=python-fu-eval", "-b", code]
         cmd = ["chroot", str(self.root), "env", "-i", f"HOME={self.inner}/home", "PATH=/usr/bin:/bin",
-               "LANG=C.UTF-8", f"GIMP3_DIRECTORY={self.inner}/cfg",
-               "gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b", code, "--quit"]
+               "LANG=C.UTF-8", f"GIMP3_DIRECTORY={self.inner}/cfg", *gimp]
         if not self.local_core:
             return cmd
         mounts = []
