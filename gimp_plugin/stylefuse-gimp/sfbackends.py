@@ -35,6 +35,12 @@ def connect(url):
         return LocalBackend(command, record, url)
 
 
+def check_own_style(info, need_default_style):
+    if need_default_style and info.task == "style" and not info.has_default_style:
+        raise PluginError(f"style model {info.name!r} has no style of its own: set Style to 'A reference "
+                          "layer' and choose the layer whose style to take (or choose another model)")
+
+
 def temp_root():
     """GIMP's folder for temporary files (Preferences > Folders), else the system's."""
     try:
@@ -60,6 +66,7 @@ class ServerBackend:
                 raise PluginError(f"model {requested!r} is not served by {client.url}; {task} models there: {names}")
             if served[requested].task != task:
                 raise PluginError(f"model {requested!r} is a {served[requested].task} model, not a {task} model")
+            check_own_style(served[requested], need_default_style)
             return requested
         chosen = sfclient.pick_default(client.models(task), task, need_default_style)
         if chosen is None:
@@ -106,6 +113,8 @@ class LocalBackend:
                               f"there: {names} (run `stylefuse gimp-install` again after adding models)")
         if requested in known and known[requested].task != task:
             raise PluginError(f"model {requested!r} is a {known[requested].task} model, not a {task} model")
+        if requested in known:
+            check_own_style(known[requested], need_default_style)
         return requested or sfclient.pick_default(self.models, task, need_default_style)
 
     def run(self, task, model, source, reference=None, strength=None, preserve_color=None, method=None):

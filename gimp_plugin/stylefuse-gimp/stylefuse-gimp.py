@@ -108,7 +108,7 @@ def apply(procedure, image, drawables, config, task):
         if method == "synthesis" and not use_layer:
             raise PluginError("synthesis paints with the patches of a style image: set Style to "
                               "'A reference layer' and choose the layer that holds the painting")
-        if method == "synthesis" and backend.__class__ is sfbackends.LocalBackend:
+        if method == "synthesis" and isinstance(backend, sfbackends.LocalBackend):
             model = None  # the core's synthesis uses no model
         else:
             model = backend.pick(requested, "style", need_default_style=not use_layer)

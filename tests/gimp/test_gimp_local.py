@@ -49,6 +49,8 @@ def cases(url: str) -> list[dict]:
          "runs": [{"args": synth}]},
         {"name": "synthesis_without_reference", "input": "photo64.png", "proc": "style",
          "runs": [{"args": {"server-url": url, "method": "synthesis"}}]},
+        {"name": "model_without_own_style", "input": "photo64.png", "proc": "style",
+         "runs": [{"args": {"server-url": url, "model": "arbitrary"}}]},
         {"name": "local_last_vals", "input": "rgb8.png", "proc": "style",
          "runs": [{"mode": "last-vals", "args": {"server-url": url, "model": "udnie", "strength": 0.5}}]},
         {"name": CANCEL, "input": "photo256.png", "second": "painting.png", "proc": "style", "runs": [{"args": synth}]},
@@ -213,10 +215,11 @@ def test_synthesis_method_paints_with_the_reference_layer(local_results):
     assert np.abs(result - before).mean() > 5, "synthesis left the layer nearly as it was"
 
 
-def test_synthesis_without_a_reference_layer_is_a_clear_error(local_results):
-    r = local_results[0]["synthesis_without_reference"]
+@pytest.mark.parametrize("name", ["synthesis_without_reference", "model_without_own_style"])
+def test_a_style_needing_a_reference_layer_without_one_is_a_clear_error(local_results, name):
+    r = local_results[0][name]
     run = r.runs[0]
-    assert run["status"] == "execution-error" and "reference layer" in run["error"], run
+    assert run["status"] == "execution-error" and "'A reference layer'" in run["error"], run
     assert r.meta["layers_after"] == r.meta["layers_before"] and not r.meta["dirty"]
     assert np.array_equal(r.pixels("before"), r.pixels("source_after"))
 
