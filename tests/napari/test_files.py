@@ -80,7 +80,9 @@ def test_open_nifti_from_the_nibabel_wheel(viewer):
         pytest.skip("nibabel's test data is not installed")
     layer = open_one(viewer, path)
     expected = np.asarray(nibabel.load(path).dataobj).transpose(2, 1, 0)
-    assert layer.data.shape == expected.shape and layer.data.dtype == np.int16  # big-endian on disk, native here
+    assert (
+        layer.data.shape == expected.shape and layer.data.dtype == np.int16
+    )  # big-endian on disk, native here
     np.testing.assert_array_equal(layer.data, expected)
     np.testing.assert_allclose(layer.scale, (2.0, 2.0, 2.0))
 
@@ -114,8 +116,13 @@ def test_single_dicom_file_from_the_pydicom_wheel(viewer, tmp_path):
 def test_open_imagej_tiff_stack(viewer, tmp_path):
     stack = np.arange(4 * 20 * 30, dtype=np.uint16).reshape(4, 20, 30)
     path = tmp_path / "stack.tif"
-    tifffile.imwrite(path, stack, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
-                     metadata={"spacing": 2.0, "unit": "micron", "axes": "ZYX"})
+    tifffile.imwrite(
+        path,
+        stack,
+        imagej=True,
+        resolution=(1 / 0.25, 1 / 0.5),
+        metadata={"spacing": 2.0, "unit": "micron", "axes": "ZYX"},
+    )
     layer = open_one(viewer, path)
     assert layer.data.shape == (4, 20, 30) and layer.data.dtype == np.uint16
     np.testing.assert_array_equal(layer.data, stack)
@@ -127,8 +134,9 @@ def test_save_nifti_keeps_the_source_header(viewer, nifti_file, tmp_path):
     do), save it through the writer: nibabel sees the source's affine, zooms and description."""
     path, voxels, affine = nifti_file
     layer = open_one(viewer, path)
-    result = viewer.add_image(layer.data.astype(np.float32) * 0.5, name="fused", scale=layer.scale,
-                              metadata=layer.metadata)
+    result = viewer.add_image(
+        layer.data.astype(np.float32) * 0.5, name="fused", scale=layer.scale, metadata=layer.metadata
+    )
     out = tmp_path / "fused.nii.gz"
     saved = result.save(str(out), plugin="stylefuse")
     assert Path(saved[0] if isinstance(saved, list) else saved) == out
@@ -142,7 +150,11 @@ def test_save_nifti_keeps_the_source_header(viewer, nifti_file, tmp_path):
     copy = nibabel.load(again[0] if isinstance(again, list) else again)
     assert copy.get_data_dtype() == np.int16
     np.testing.assert_array_equal(np.asarray(copy.dataobj), voxels)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["fused.nii.gz", "same.nii", "scan.nii.gz"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "fused.nii.gz",
+        "same.nii",
+        "scan.nii.gz",
+    ]
 
 
 def test_save_dicom_series_as_nifti_and_tiff(viewer, dicom_series, tmp_path):

@@ -33,7 +33,13 @@ def read_header(head: bytes) -> dict:
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", head[16:29])
     if width == 0 or height == 0:
         raise PngError(f"invalid size {width}×{height} in the header")
-    return {"width": width, "height": height, "bit_depth": depth, "color_type": colour, "interlace": interlace}
+    return {
+        "width": width,
+        "height": height,
+        "bit_depth": depth,
+        "color_type": colour,
+        "interlace": interlace,
+    }
 
 
 def chunk(ctype: bytes, body: bytes) -> bytes:
