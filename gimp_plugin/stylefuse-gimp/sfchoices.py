@@ -25,6 +25,8 @@ def server_models(url=sfclient.DEFAULT_URL, timeout=0.5):
     """[(name, task, has_default_style, default)] of a server answering quickly at url, else []."""
     try:
         client = sfclient.Client(url, connect_timeout=timeout)
+        if not client.is_ready():  # quick: whatever listens there must answer within the timeout
+            return []
         return [(m.name, m.task, m.has_default_style, m.default) for m in client.models()]
     except (sfclient.ClientError, ValueError, OSError):
         return []

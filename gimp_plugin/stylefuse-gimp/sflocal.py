@@ -67,7 +67,7 @@ def recorded_models(record):
     return out
 
 
-def list_models(record, timeout=60.0):
+def list_models(record, timeout=30.0):
     """`stylefuse models --json` of the recorded core: [(name, task, has_default_style, default)]."""
     try:
         proc = subprocess.run([*core_command(record), "models", "--json"], capture_output=True, text=True,

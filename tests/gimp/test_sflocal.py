@@ -130,3 +130,39 @@ def _alive(pids: list[int]) -> bool:
         except OSError:
             pass
     return alive
+
+
+def test_model_choice_is_stable_between_registration_and_runs(tmp_path, monkeypatch):
+    import sfchoices
+
+    record = {"models": [{"name": "udnie", "task": "style", "has_default_style": True, "default": True},
+                         {"name": "arbitrary", "task": "style", "has_default_style": False},
+                         {"name": "fuse-general", "task": "fuse", "default": True}]}
+    monkeypatch.setattr(sflocal, "load_record", lambda path=None: record)
+    monkeypatch.setattr(sfchoices, "server_models", lambda: [("served-only", "style", True, False)])
+    monkeypatch.setattr(sflocal, "list_models", lambda rec: [("added-later", "style", True, False)])
+    registered = sfchoices.known_models(str(tmp_path), registering=True)
+    names = [m[0] for m in registered]
+    assert names == ["udnie", "arbitrary", "fuse-general", "added-later", "served-only"]
+    # a later run: no server, the core not asked; the choice still offers every registered name
+    monkeypatch.setattr(sfchoices, "server_models", lambda: [])
+    monkeypatch.setattr(sflocal, "list_models", lambda rec: pytest.fail("the core is asked only at registration"))
+    assert {m[0] for m in sfchoices.known_models(str(tmp_path), registering=False)} == set(names)
+    style = sfchoices.entries(registered, "style")
+    assert style[0] == ("default", "Default style model")
+    assert [n for n, _ in style[1:]] == ["udnie", "arbitrary", "added-later", "served-only"]
+    assert dict(style)["arbitrary"].endswith("(needs a reference layer)")
+    assert [n for n, _ in sfchoices.entries(registered, "fuse")] == ["default", "fuse-general"]
+
+
+def test_no_server_listed_when_nothing_answers():
+    import socket
+
+    import sfchoices
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = time.monotonic()
+    assert sfchoices.server_models(f"http://127.0.0.1:{port}") == []
+    assert time.monotonic() - t < 2
