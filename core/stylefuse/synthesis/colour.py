@@ -123,8 +123,21 @@ def band_targets(painting_axes: torch.Tensor, sigmas=BAND_SIGMAS) -> BandTargets
     return BandTargets([sorted_values(b.flatten(2)[0]) for b in bands], sorted_values(painting_axes.flatten(2)[0]))
 
 
-def match_bands(image: torch.Tensor, targets: BandTargets, sigmas=BAND_SIGMAS) -> torch.Tensor:
-    """Match every band of `image` to the painting's same band, recombine, then match the colours."""
+def match_bands(image: torch.Tensor, targets: BandTargets, sigmas=BAND_SIGMAS, tone: float = 1.0) -> torch.Tensor:
+    """Match every band of `image` to the painting's same band, recombine, then match the colours.
+
+    `tone` < 1 matches the coarse rest and the whole only that far (every colour axis): a photo keeps
+    part of its own tonal and colour layout, so a painting with much black or one saturated colour
+    does not force blobs of it into a sky or a road. The bands' texture is always matched fully.
+    """
     bands = band_pyramid(image, sigmas)
-    matched = sum(match_image(b, t) for b, t in zip(bands, targets.bands, strict=True))
-    return match_image(matched, targets.whole)
+    matched = [match_image(b, t) for b, t in zip(bands, targets.bands, strict=True)]
+    matched[-1] = _partial_brightness(matched[-1], bands[-1], tone)
+    recombined = sum(matched)
+    return _partial_brightness(match_image(recombined, targets.whole), recombined, tone)
+
+
+def _partial_brightness(matched: torch.Tensor, before: torch.Tensor, tone: float) -> torch.Tensor:
+    if tone >= 1:
+        return matched
+    return tone * matched + (1 - tone) * before

@@ -59,6 +59,7 @@ class SynthesisOptions:
     max_bank: int = 16000  # painting patches per bank (the stride grows to stay below)
     usage_penalty: float = 2.0
     tone: float = 0.6  # how far the photo's brightness is mapped to the painting's (1 = fully)
+    band_tone: float = 1.0  # the same for the coarse brightness of every band-matching step
     noise: float = 0.5  # initial noise, in painting standard deviations, strongest on flat areas
     keep_previous: float = 0.5  # a stack's slice keeps the previous slice's patch at this extra cost
     seed: int = 0
@@ -161,7 +162,7 @@ def synthesize(
         if result is None:  # start: the guide with noise, most on flat areas (texture everywhere)
             spread = painting_s.flatten(2).std(2).view(1, -1, 1, 1)
             result = guide_s + options.noise * spread * (1 - 0.5 * edges) * _resize(noise, h, w)
-            result = match_bands(result, targets)
+            result = match_bands(result, targets, tone=options.band_tone)
         else:
             result = _resize(result, h, w)
         for size in scale.patch_sizes:
@@ -186,7 +187,7 @@ def synthesize(
                 chosen = (bank.patches[match.index] * match.weight[..., None]).sum(1)
                 result = aggregate(result, chosen, size, stride)
                 result = (result + content_weight * guide_s) / (1 + content_weight)
-                result = match_bands(result, targets)
+                result = match_bands(result, targets, tone=options.band_tone)
                 step += 1
                 if progress is not None:
                     progress(step, total)
