@@ -448,3 +448,16 @@ def test_fuse_stack_tiled_with_progress(fuse_model):
     tiled = fuse(a, b, fuse_model, tile_size=48, batch_size=2, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (3 * 2 * 2, 3 * 2 * 2)
     assert np.abs(tiled - fuse(a, b, fuse_model, tile_size=None)).max() <= 1 / 255
+
+
+def test_checking_inputs_does_not_import_torch():
+    """The numpy-only parts (value ranges, prepare) load without torch: input checks stay fast."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from stylefuse.pipeline import prepare, value_range_of; "
+            "value_range_of(np.zeros((4, 4), np.uint8)); prepare(np.zeros((4, 4, 3), np.uint8)); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"

@@ -11,11 +11,32 @@ Modules, one concept each: `ranges` (dtype and value range), `layout` (axes), `c
 `resample`, `style`, `fusion`.
 """
 
-from .fusion import fuse
-from .inputs import Planes, prepare, prepare_pair
-from .ranges import ValueRange, value_range_of
-from .runner import Cancelled
-from .style import style_code, stylize
+import importlib
 
-__all__ = ["Cancelled", "Planes", "ValueRange", "fuse", "prepare", "prepare_pair", "style_code", "stylize",
-           "value_range_of"]
+# Names load on first use (PEP 562): `prepare`, `value_range_of` and the other numpy-only parts do not
+# import torch, so checking inputs (and a client of a Triton server) stays fast; `stylize` and `fuse` do.
+_EXPORTS = {
+    "Cancelled": ".runner",
+    "Planes": ".inputs",
+    "ValueRange": ".ranges",
+    "fuse": ".fusion",
+    "prepare": ".inputs",
+    "prepare_pair": ".inputs",
+    "style_code": ".style",
+    "stylize": ".style",
+    "value_range_of": ".ranges",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
