@@ -292,7 +292,10 @@ def test_demo_writes_pictures(env, tmp_path):
     out = tmp_path / "demo"
     res = ok(run(["demo", "-o", out], env))
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert "overview.png" in pngs and any("fused" in p for p in pngs) and len(pngs) == 3
+    assert "overview.png" in pngs and any("fused" in p for p in pngs) and len(pngs) == 4
+    painted = read(out / "chelsea_udnie_synthesis.png").array
+    photo = read(EXAMPLES / "chelsea.png").array
+    assert painted.shape == photo.shape and abs(painted.astype(int) - photo).mean() > 10  # painted
     for name in pngs:
         assert str(out / name) in res.stdout
         assert read(out / name).array.size > 0

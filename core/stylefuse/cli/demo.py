@@ -8,8 +8,9 @@ from ..errors import UserError
 
 NAME = "demo"
 HELP = "stylize and fuse the bundled examples; writes PNGs"
-DESCRIPTION = ("Stylize the bundled photo with the default style model and fuse the bundled MRI pair "
-               "(T1 + proton density) with the default fusion model.")
+DESCRIPTION = ("Stylize the bundled photo with the default style model and by synthesis with the bundled "
+               "painting (Udnie), and fuse the bundled MRI pair (T1 + proton density) with the default "
+               "fusion model.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"output {out_dir} exists and is not a folder")
     ex = examples_dir()
     photo_path, a_path, b_path = ex / "chelsea.png", ex / "brain_t1.png", ex / "brain_pd.png"
-    for p in (photo_path, a_path, b_path):
+    painting_path = ex / "udnie.jpg"
+    for p in (photo_path, a_path, b_path, painting_path):
         if not p.is_file():
             raise UserError(f"bundled example {p} is missing; reinstall stylefuse")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -41,20 +43,25 @@ def run(args: argparse.Namespace) -> int:
     photo = read_image(photo_path)
     with progress(f"stylize ({style_name})", args.quiet) as cb:
         stylized = runner.stylize(photo.array, model=style_name, progress=cb)
+    painting = read_image(painting_path)
+    with progress(f"stylize (synthesis after {painting_path.name})", args.quiet) as cb:
+        painted = runner.stylize(photo.array, reference=painting.array, method="synthesis", progress=cb)
     a, b = read_image(a_path), read_image(b_path)
     with progress(f"fuse ({fuse_name})", args.quiet) as cb:
         fused = runner.fuse(a.array, b.array, model=fuse_name, progress=cb)
 
     written = {
         f"{photo_path.stem}_{style_name}.png": (stylized, photo),
+        f"{photo_path.stem}_{painting_path.stem}_synthesis.png": (painted, photo),
         "brain_t1_pd_fused.png": (fused, a),
     }
     for name, (array, like) in written.items():
         write_image(out_dir / name, array, like=like)
     overview = out_dir / "overview.png"
-    write_image(overview, _overview([photo.array, stylized], [a.array, b.array, fused]))
+    write_image(overview, _overview([photo.array, painting.array, stylized, painted], [a.array, b.array, fused]))
 
-    print(f"stylized {photo_path.name} with the {style_name!r} style model, fused {a_path.name} + {b_path.name} "
+    print(f"stylized {photo_path.name} with the {style_name!r} style model and by synthesis with the "
+          f"patches of {painting_path.name}, fused {a_path.name} + {b_path.name} "
           f"with {fuse_name!r}:")
     for name in [*written, overview.name]:
         print(f"  {out_dir / name}")
