@@ -59,16 +59,6 @@ class TritonRunner(RunnerBase):
         if found[0].task != task:
             raise UserError(f"model {name!r} is a {found[0].task!r} model, not a {task!r} model")
 
-    def _name(self, model, task: str, need_default_style: bool = False) -> str:
-        if model is None:
-            return self.default_model(task, need_default_style)
-        if not isinstance(model, str):
-            raise UserError(f"a Triton server runs its models by name, got {type(model).__name__}")
-        found = [m for m in self.models() if m.name == model]
-        if found and found[0].task != task:
-            raise UserError(f"model {model!r} is a {found[0].task!r} model, not a {task!r} model")
-        return model
-
     def stylize(self, image: np.ndarray, *, model: str | None = None, reference: np.ndarray | None = None,
                 strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
                 palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
@@ -80,7 +70,7 @@ class TritonRunner(RunnerBase):
             raise UserError("palette off (--no-palette) is for in-process runs: a server always applies the "
                             "palette (preserve colours keeps the input's colours there)")
         # Synthesis needs no model, but a request goes to one: the default's pipeline paints it.
-        name = self._name(model, "style", need_default_style=reference is None)
+        name = self.resolve(model, "style", need_default_style=reference is None)
         return self.transport.stylize(image, model=name, reference=reference, strength=strength, mask=mask,
                                       preserve_color=preserve_color, method=method, is_stack=is_stack,
                                       value_range=value_range, batch_size=batch_size, progress=progress,
@@ -90,7 +80,7 @@ class TritonRunner(RunnerBase):
              is_stack: bool | None = None, value_range: tuple | None = None,
              tile_size: int | None = DEFAULT_TILE_SIZE, batch_size: int = 8, progress: Progress | None = None,
              cancel: Cancel | None = None) -> np.ndarray:
-        name = self._name(model, "fuse")
+        name = self.resolve(model, "fuse")
         return self.transport.fuse(a, b, model=name, resample=resample, is_stack=is_stack,
                                    value_range=value_range, batch_size=batch_size, progress=progress,
                                    cancel=cancel)
