@@ -78,6 +78,13 @@ def read_card(folder: Path) -> dict:
     return card
 
 
+def model_formats(card: dict) -> list[str]:
+    """The formats a model folder holds, by its card (`stylefuse export --format`); TorchScript always."""
+    listed = card.get("formats")
+    names = list(listed) if isinstance(listed, (dict, list)) else []
+    return ["torchscript"] + [n for n in names if n != "torchscript"]
+
+
 def list_models() -> list[ModelEntry]:
     """All models on the search path; a shipped name hides a user model of the same name."""
     seen: dict[str, ModelEntry] = {}

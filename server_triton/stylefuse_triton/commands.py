@@ -22,7 +22,8 @@ def write_triton_repo(args: argparse.Namespace) -> int:
     """`stylefuse export --triton-repo DIR [MODEL ...]`: write (or update) a Triton model repository."""
     from .repository import write_repository
 
-    written = write_repository(args.triton_repo, args.model or None, profile=args.profile, fp16=args.fp16)
+    written = write_repository(args.triton_repo, args.model or None, profile=args.profile, fp16=args.fp16,
+                               generator_format=getattr(args, "generator_format", "torchscript"))
     print(f"{args.triton_repo}: {', '.join(written)} ({args.profile} profile)")
     if args.profile == "cpu":
         print(f"serve it with: stylefuse serve --repo {args.triton_repo}")

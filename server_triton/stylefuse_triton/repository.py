@@ -7,6 +7,10 @@ CPU profile (runs under the pip-installed tritonserver, python backend only):
 GPU profile (NVIDIA's Triton container on a GPU host), in addition:
     DIR/<model>-generator/config.pbtxt  platform pytorch_libtorch, KIND_GPU
     DIR/<model>-generator/1/model.pt    the generator's tile call as TorchScript (optionally fp16)
+or, with generator_format="onnx" (`--generator-format onnx`):
+    DIR/<model>-generator/config.pbtxt  platform onnxruntime_onnx, KIND_GPU
+    DIR/<model>-generator/1/model.onnx  the model folder's ONNX tile call (`stylefuse export --format onnx`),
+                                        else exported here (same tensor names, checked against the TorchScript)
 and the pipeline model reaches it through BLS (its `generator_model` parameter).
 """
 
@@ -117,20 +121,38 @@ def generator_signature(card: dict) -> dict:
     return {first: ("FP32", (c, -1, -1)), second: ("FP32", second_dims), GENERATOR_OUTPUT: ("FP32", (c, -1, -1))}
 
 
-def generator_config(name: str, card: dict, fp16: bool = False) -> str:
+def generator_config(name: str, card: dict, fp16: bool = False, generator_format: str = "torchscript") -> str:
     sig = generator_signature(card)
     names = list(sig)
     inputs = [_tensor(n, *sig[n]) for n in names[:-1]]
     warm = {n: (dt, tuple(64 if d == -1 else d for d in dims)) for n, (dt, dims) in sig.items() if n != names[-1]}
-    return (f'name: "{name}"\nplatform: "pytorch_libtorch"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
+    onnx = generator_format == "onnx"
+    platform, filename = ("onnxruntime_onnx", "model.onnx") if onnx else ("pytorch_libtorch", MODEL_FILE)
+    params = {} if onnx else {"INFERENCE_MODE": "true", "DISABLE_OPTIMIZED_EXECUTION": "false",
+                              "precision": "fp16" if fp16 else "fp32"}
+    return (f'name: "{name}"\nplatform: "{platform}"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
             f"input [\n{_join(inputs)}\n]\noutput [\n{_tensor(names[-1], *sig[names[-1]])}\n]\n"
             "dynamic_batching { }\n"
             "instance_group [\n  {\n    count: 1\n    kind: KIND_GPU\n  }\n]\n"
             "version_policy: { latest: { num_versions: 1 } }\n"
-            'default_model_filename: "model.pt"\n'
-            + _parameters({"INFERENCE_MODE": "true", "DISABLE_OPTIMIZED_EXECUTION": "false",
-                           "precision": "fp16" if fp16 else "fp32"})
+            f'default_model_filename: "{filename}"\n'
+            + (_parameters(params) if params else "")
             + _warmup("fp32_64x64", warm))
+
+
+def onnx_generator(folder: Path, card: dict) -> bytes | Path:
+    """The model folder's ONNX tile call if its card lists one, else one exported now (and checked)."""
+    from stylefuse.export import FORMATS, ExportError, copy_model_folder
+
+    path = folder / FORMATS["onnx"]
+    if "onnx" in (card.get("formats") or {}) and path.is_file():
+        return path
+    with tempfile.TemporaryDirectory(prefix="stylefuse-onnx-") as tmp:
+        try:
+            copy_model_folder(folder, Path(tmp) / "m", formats=("onnx",))
+        except ExportError as exc:
+            raise UserError(f"cannot export {folder.name!r} to ONNX: {exc}") from None
+        return (Path(tmp) / "m" / FORMATS["onnx"]).read_bytes()
 
 
 def script_generator_graph(folder: Path, card: dict, fp16: bool = False):
@@ -188,13 +210,17 @@ def _write_model(root: Path, name: str, files: dict[str, bytes | Path], config: 
 
 
 def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False, instances: int = 1,
-                     torch_threads: int = 0) -> list[str]:
+                     torch_threads: int = 0, generator_format: str = "torchscript") -> list[str]:
     """Write (or update) a Triton model repository at `root` for `models` (default: all installed).
 
     Returns the names of the models written.
     """
     if profile not in ("cpu", "gpu"):
         raise UserError(f"unknown profile {profile!r}: use cpu or gpu")
+    if generator_format not in ("torchscript", "onnx"):
+        raise UserError(f"unknown generator format {generator_format!r}: use torchscript or onnx")
+    if generator_format == "onnx" and fp16:
+        raise UserError("fp16 is for the TorchScript generator (pytorch_libtorch); the ONNX one runs in fp32")
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise UserError(f"Triton repository {root} exists and is not a folder")
@@ -202,14 +228,15 @@ def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False
     if not entries:
         raise UserError("no models to export; train one with `stylefuse train`")
     try:
-        return _write_models(root, entries, profile, fp16, instances, torch_threads)
+        return _write_models(root, entries, profile, fp16, instances, torch_threads, generator_format)
     except OSError as exc:  # a full disk, a read-only folder: each model folder is written aside, so
         # the repository holds only complete models (old or new), never a half-written one
         raise UserError(f"cannot write the Triton repository {root}: {exc.strerror or exc}; models already "
                         "there are unchanged (free some space or choose another folder)") from None
 
 
-def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int, torch_threads: int) -> list[str]:
+def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int, torch_threads: int,
+                  generator_format: str = "torchscript") -> list[str]:
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for entry in entries:
@@ -222,10 +249,14 @@ def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int,
             import torch
 
             generator = f"{entry.name}-generator"
-            buffer = io.BytesIO()
-            torch.jit.save(script_generator_graph(entry.folder, entry.card, fp16), buffer)
-            _write_model(root, generator, {MODEL_FILE: buffer.getvalue()},
-                         generator_config(generator, entry.card, fp16))
+            if generator_format == "onnx":
+                generator_files = {"model.onnx": onnx_generator(entry.folder, entry.card)}
+            else:
+                buffer = io.BytesIO()
+                torch.jit.save(script_generator_graph(entry.folder, entry.card, fp16), buffer)
+                generator_files = {MODEL_FILE: buffer.getvalue()}
+            _write_model(root, generator, generator_files,
+                         generator_config(generator, entry.card, fp16, generator_format))
             written.append(generator)
         _write_model(root, entry.name, files,
                      pipeline_config(entry.name, entry.card, profile, generator, instances, torch_threads))

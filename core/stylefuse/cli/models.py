@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.server:
         return _server_models(args)
-    from ..registry import list_models, model_search_path
+    from ..registry import list_models, model_formats, model_search_path
     from ..runner import LocalRunner
     from .support import format_table
 
@@ -75,14 +75,15 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([{"name": e.name, "task": e.task, "channels": e.card.get("channels"), "origin": e.origin,
                            "parameters": e.card.get("parameters"),
                            "gflop_per_megapixel": e.card.get("gflop_per_megapixel"),
-                           "default": e.name in defaults,
+                           "default": e.name in defaults, "formats": model_formats(e.card),
                            "description": _describe(e.card, e.name in defaults), "folder": str(e.folder)}
                           for e in entries], indent=2))
         return 0
     rows = [(e.name, e.task, e.card.get("channels", "?"), e.origin, _count(e.card.get("parameters")),
-             e.card.get("gflop_per_megapixel", "?"), _describe(e.card, e.name in defaults)) for e in entries]
-    print(format_table(("name", "task", "channels", "origin", "params", "GFLOP/MP", "description"), rows,
-                       right=(False, False, True, False, True, True, False)))
+             e.card.get("gflop_per_megapixel", "?"), ",".join(model_formats(e.card)),
+             _describe(e.card, e.name in defaults)) for e in entries]
+    print(format_table(("name", "task", "channels", "origin", "params", "GFLOP/MP", "formats", "description"), rows,
+                       right=(False, False, True, False, True, True, False, False)))
     shipped, user = model_search_path()
     print(f"\nshipped models: {shipped}\nyour models:    {user} (set $STYLEFUSE_MODELS to change)")
     return 0
