@@ -214,6 +214,15 @@ def apply_rescale(raw: np.ndarray, slope, inter) -> np.ndarray:
     return (raw.astype(np.float64) * slope + inter).astype(out_dtype)
 
 
+def fits_integer(lo: float, hi: float, dtype) -> bool:
+    """Whether values from ``lo`` to ``hi`` fit the integer ``dtype`` (False for other dtypes)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        return False
+    info = np.iinfo(dtype)
+    return info.min <= lo and hi <= info.max
+
+
 def invert_rescale(values: np.ndarray, slope, inter, raw_dtype) -> np.ndarray | None:
     """The ``raw_dtype`` array that :func:`apply_rescale` maps exactly onto ``values``, or None."""
     raw_dtype = np.dtype(raw_dtype)

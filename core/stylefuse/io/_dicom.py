@@ -41,6 +41,7 @@ from ._common import (
     check_pixels,
     current_umask,
     describe,
+    fits_integer,
     full_suffix,
     invert_rescale,
 )
@@ -106,8 +107,7 @@ def read_dicom_file(path: Path, max_pixels: int | None) -> ImageData:
 
 
 def series_uid(path: Path) -> str | None:
-    """The SeriesInstanceUID of a single-frame DICOM image file (header only); None for a multi-frame
-    file (a series in itself) or a file without one."""
+    """The SeriesInstanceUID of a single-frame DICOM file (header only); None if multi-frame or absent."""
     ds = _dcmread(_pydicom(path), path, header_only=True)
     return str(ds.SeriesInstanceUID) if "SeriesInstanceUID" in ds and _frames(ds) == 1 else None
 
@@ -181,21 +181,19 @@ def _build(
         values = raw
     else:
         shape = (-1,) + (1,) * (raw.ndim - 1) if len(pixels) > 1 else ()
-        values = apply_rescale(
-            raw, slopes.reshape(shape) if shape else slopes[0], inters.reshape(shape) if shape else inters[0]
-        )
+        slope, inter = (slopes.reshape(shape), inters.reshape(shape)) if shape else (slopes[0], inters[0])
+        values = apply_rescale(raw, slope, inter)
     for ds in datasets:
         if "PixelData" in ds:
             del ds.PixelData
+    photometric = str(datasets[0].get("PhotometricInterpretation", ""))
     meta = {
         "datasets": datasets,
         "filenames": [f.name for f in files],
         "rescale_slope": slopes,
         "rescale_intercept": inters,
         "raw_dtype": raw.dtype,
-        "photometric": "RGB"
-        if datasets[0].get("PhotometricInterpretation") == "PALETTE COLOR"
-        else str(datasets[0].get("PhotometricInterpretation", "")),
+        "photometric": "RGB" if photometric == "PALETTE COLOR" else photometric,
         "multiframe": multiframe,
     }
     spacing = _spacing(datasets, is_stack)
@@ -240,8 +238,7 @@ def write_dicom(path: Path, array: np.ndarray, is_stack: bool, like: ImageData |
     expected = _frames(datasets[0]) if multiframe else len(datasets)
     if len(slices) != expected:
         raise ImageFileError(
-            path,
-            f"has {len(slices)} slices but the DICOM input had {expected}; DICOM output keeps its slice count",
+            path, f"has {len(slices)} slices but the DICOM input had {expected}; DICOM output keeps its slice count"
         )
     encoded = _encode_values(path, slices, like, channels)
     series_uid = pydicom.uid.generate_uid()
@@ -287,7 +284,7 @@ def _encode_values(path: Path, slices: np.ndarray, like: ImageData, channels: in
     lo, hi = float(slices.min()), float(slices.max())
     if slices.dtype.kind in "iu" or np.array_equal(slices, np.round(slices)):
         dtype = next(
-            (d for d in (meta["raw_dtype"], np.int16, np.uint16, np.int32) if _fits(lo, hi, d)), None
+            (d for d in (meta["raw_dtype"], np.int16, np.uint16, np.int32) if fits_integer(lo, hi, d)), None
         )
         if dtype is not None:
             one, zero = (1.0, 0.0) if had_rescale else (None, None)
@@ -306,14 +303,6 @@ def _decimal_string(value: float) -> str:
         if len(text) <= 16:
             return text
     return f"{value:.1e}"
-
-
-def _fits(lo: float, hi: float, dtype) -> bool:
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "iu":
-        return False
-    info = np.iinfo(dtype)
-    return info.min <= lo and hi <= info.max
 
 
 def _dataset(pydicom, template, pixels: np.ndarray, slope, inter, series_uid: str, frames: int | None = None):
