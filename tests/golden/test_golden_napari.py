@@ -46,8 +46,8 @@ def style_stack(viewer, wait_jobs, server=None):
     widget.slicing.batch.value = 2
     run(widget, wait_jobs)
     plain = viewer.layers[-1].data
-    # A reference layer with a stack through Triton fails today (the reference goes as 1 slice in a
-    # request of 2: "batch size does not match"), so the server run takes mask and strength only.
+    # The server run takes mask and strength only: when these hashes were recorded a reference layer
+    # with a stack failed through Triton (fixed since; tests/server/test_runner_triton.py covers it).
     widget.reference.value = ref if server is None else None
     widget.mask.value, widget.strength.value = mask, 0.8
     run(widget, wait_jobs)
