@@ -297,6 +297,7 @@ def main() -> int:
         from benchmarks import speed_e2e
 
         e2e = speed_e2e.end_to_end(1 if args.quick else args.repeats, peers, (512, 1024) if args.quick else speed_e2e.SIDES)
+        e2e["napari"] = speed_e2e.napari_stack(16 if args.quick else 40, 256, 1 if args.quick else args.repeats)
     synthesis = None
     if not args.no_synthesis:
         from benchmarks import speed_synthesis
@@ -350,7 +351,7 @@ def main() -> int:
                      f"idle {r['idle_mib'] / 1024:.2f} GiB, peak {r['peak_mib'] / 1024:.2f} GiB, "
                      f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |")
     if e2e:
-        lines += speed_e2e.rows(e2e)
+        lines += speed_e2e.rows(e2e) + ([speed_e2e.napari_row(e2e["napari"])] if e2e["napari"] else [])
     if synthesis:
         lines += speed_synthesis.rows(synthesis)
     notes = [
