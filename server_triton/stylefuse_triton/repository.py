@@ -219,6 +219,8 @@ def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False
         raise UserError(f"unknown profile {profile!r}: use cpu or gpu")
     if generator_format not in ("torchscript", "onnx"):
         raise UserError(f"unknown generator format {generator_format!r}: use torchscript or onnx")
+    if generator_format == "onnx" and profile != "gpu":
+        raise UserError("--generator-format onnx is for the gpu profile (the cpu one runs the generator in python)")
     if generator_format == "onnx" and fp16:
         raise UserError("fp16 is for the TorchScript generator (pytorch_libtorch); the ONNX one runs in fp32")
     root = Path(root)

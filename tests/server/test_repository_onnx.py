@@ -68,10 +68,14 @@ def test_onnx_generator_uses_the_model_folders_file(tmp_path):
     assert onnx_generator(tmp_path, card) == tmp_path / "model.onnx"
 
 
-def test_onnx_generator_refuses_fp16(tmp_path):
+def test_onnx_generator_refuses_fp16_cpu_and_unknown_formats(tmp_path):
     from stylefuse.errors import UserError
     from stylefuse_triton.repository import write_repository
 
     with pytest.raises(UserError, match="fp16"):
         write_repository(tmp_path / "repo", ["fuse-medical"], profile="gpu", fp16=True, generator_format="onnx")
+    with pytest.raises(UserError, match="gpu profile"):
+        write_repository(tmp_path / "repo", ["fuse-medical"], profile="cpu", generator_format="onnx")
+    with pytest.raises(UserError, match="unknown generator format"):
+        write_repository(tmp_path / "repo", ["fuse-medical"], profile="gpu", generator_format="tflite")
     assert not (tmp_path / "repo").exists()
