@@ -72,7 +72,6 @@ def prepare(array, is_stack: bool | None = None, value_range=None, what: str = "
     return Planes(array, layout, rng, view)
 
 
-read_input = prepare  # the name the pipeline's modules have used
 
 
 def split_value_range(value_range):

@@ -6,7 +6,7 @@ import torch
 from ..errors import UserError
 from ..registry import LoadedModel
 from .color import chroma, luma, to_channels, ycbcr_to_rgb
-from .inputs import read_input
+from .inputs import prepare
 from .layout import as_slices
 from .loading import model_call, model_device, resolve_model
 from .palette import check_quantiles, quantiles
@@ -15,7 +15,7 @@ from .ranges import from_unit
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
 from .synthesis_style import WORK_SIDE, check_work_side, synthesize_planes
-from .tiling import DEFAULT_TILE_SIZE, tile_options
+from .tiling import DEFAULT_TILE_SIZE
 from .weights import blend, check_strength, read_mask
 
 
@@ -42,7 +42,7 @@ def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
 
 def _reference_unit(model: LoadedModel, reference) -> np.ndarray:
     """The reference as the model sees it: one slice (a stack's middle one), model channels, [0, 1]."""
-    ref = read_input(reference, None, None, "reference")
+    ref = prepare(reference, None, None, "reference")
     if ref.empty:
         raise UserError(f"reference image is empty {ref.array.shape}")
     middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)  # a stack: its middle slice
@@ -113,10 +113,10 @@ def stylize(
     if method != "generator":
         raise UserError(f"unknown style method {method!r}: use 'generator' or 'synthesis'")
     loaded = resolve_model(model, "style")
-    src = read_input(image, is_stack, value_range, "image")
+    src = prepare(image, is_stack, value_range, "image")
     strength = check_strength(strength)
     mask_bands = read_mask(mask, src.layout)
-    tiling = tile_options(tile_size, tile_overlap, loaded.receptive_radius, loaded.spatial_multiple)
+    tiling = src.tiling(loaded, tile_size, tile_overlap)
     batch_size = check_batch_size(batch_size)
     if src.empty:
         return src.array.copy()
@@ -131,7 +131,7 @@ def stylize(
     again = target is not None and colour == loaded.channels == target.shape[0]
     device = model_device(loaded)
 
-    def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
+    def model_inputs(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
         unit = to_channels(src.unit(z, rows, cols), loaded.channels) if mapped is None else mapped(z, rows, cols)
         return (as_batch(unit, device),)
 
@@ -153,7 +153,7 @@ def stylize(
         out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, result, weight, src.rng)
         out_view[z, rows, :, colour:] = src.alpha(z, rows)
 
-    run_tiled(src.layout.slices, src.layout.height, src.layout.width, loaded.channels, prepare, forward, finish,
+    run_tiled(src.layout.slices, src.layout.height, src.layout.width, loaded.channels, model_inputs, forward, finish,
               batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
     if again:
         palette_again(src, out_view, target, strength, mask_bands)
@@ -164,11 +164,11 @@ def _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_s
                           device, progress, cancel) -> np.ndarray:
     if reference is None:
         raise UserError("method 'synthesis' paints with a painting's own patches: give a reference (style) image")
-    src = read_input(image, is_stack, value_range, "image")
+    src = prepare(image, is_stack, value_range, "image")
     strength = check_strength(strength)
     mask_bands = read_mask(mask, src.layout)
     work_side = check_work_side(work_side)
-    ref = read_input(reference, None, None, "reference")
+    ref = prepare(reference, None, None, "reference")
     if ref.empty:
         raise UserError(f"reference image is empty {ref.array.shape}")
     if min(ref.layout.height, ref.layout.width) < 16:
