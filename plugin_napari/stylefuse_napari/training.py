@@ -48,7 +48,7 @@ def _write_layer(layer, path: Path) -> Path:
 
 def train_style(request: TrainRequest, on_done=None, on_end=None) -> Job:
     from stylefuse.registry import validate_model_name
-    from stylefuse.training.config import TrainConfig
+    from stylefuse.training import TrainConfig
 
     validate_model_name(request.name)
     if request.style is None:
@@ -70,7 +70,7 @@ def train_style(request: TrainRequest, on_done=None, on_end=None) -> Job:
 
     def steps(should_stop):
         from stylefuse.pipeline import Cancelled
-        from stylefuse.training.loop import TrainingInterrupted, train
+        from stylefuse.training import TrainingInterrupted, train
 
         try:
             return (yield from call_with_progress(lambda progress: train(cfg, progress=progress, should_stop=should_stop),
