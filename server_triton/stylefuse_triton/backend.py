@@ -1,11 +1,15 @@
 """The python-backend model: one request in, the core's `LocalRunner.stylize/fuse` run, one response out.
 
 `process()` is the whole request handling and knows nothing of Triton (tests call it directly);
-`TritonPythonModel` wraps it for the python backend. Each request of a dynamically merged batch is
-processed on its own, and a bad one gets its own error while the others succeed.
+`TritonPythonModel` wraps it for the python backend. The requests of one `execute` (a dynamically
+merged batch) run together: each its own pipeline call, their generator calls merged into forwards of
+batch k (see batching.py); a bad one gets its own error while the others succeed. The backend's own
+count of forwards is the custom metric `stylefuse_forwards_total{model, merged="k"}` on Triton's
+metrics endpoint (and a JSON file per process in $STYLEFUSE_FORWARD_STATS, when set).
 """
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,8 @@ from stylefuse.protocol import (
     wire_dtype,
 )
 from stylefuse.runner import LocalRunner, check_method
+
+from .batching import ForwardStats, run_together
 
 
 def _image(inputs: dict, names: tuple[str, ...], role: str, required: bool) -> tuple[str | None, np.ndarray | None]:
@@ -166,6 +172,35 @@ def _release_freed_memory():
     return lambda: libc.malloc_trim(0)
 
 
+def _stats_file(model: str) -> Path | None:
+    folder = os.environ.get("STYLEFUSE_FORWARD_STATS")
+    return Path(folder) / f"{model}-{os.getpid()}.json" if folder else None
+
+
+def _forward_metrics(pb_utils, model: str):
+    """A callback counting forwards in Triton's custom metrics, or None where the backend has none."""
+    try:
+        forwards = pb_utils.MetricFamily(name="stylefuse_forwards_total",
+                                         description="generator forwards run by the stylefuse backend, by "
+                                                     "requests merged into the forward",
+                                         kind=pb_utils.MetricFamily.COUNTER)
+        rows = pb_utils.MetricFamily(name="stylefuse_forward_rows_total",
+                                     description="tile rows (batch N) through the stylefuse backend's forwards",
+                                     kind=pb_utils.MetricFamily.COUNTER)
+        row_metric = rows.Metric(labels={"model": model})
+    except Exception:  # noqa: BLE001 - an older python backend: the JSON file and the log only
+        return None
+    metrics: dict[int, object] = {}
+
+    def on_forward(merged: int, batch_rows: int) -> None:
+        if merged not in metrics:
+            metrics[merged] = forwards.Metric(labels={"model": model, "merged": str(merged)})
+        metrics[merged].increment(1)
+        row_metric.increment(batch_rows)
+
+    return on_forward
+
+
 class TritonPythonModel:
     """Triton python backend entry point (see each repository model's 1/model.py)."""
 
@@ -191,6 +226,7 @@ class TritonPythonModel:
             from .bls import bls_model
 
             self.model = bls_model(self.model, generator, pb_utils)
+        self.stats = ForwardStats(_stats_file(args["model_name"]), _forward_metrics(pb_utils, args["model_name"]))
 
     def _error(self, message: str, invalid: bool = True):
         pb = self.pb
@@ -202,26 +238,36 @@ class TritonPythonModel:
         return pb.InferenceResponse(output_tensors=[], error=error)
 
     def execute(self, requests):
-        pb = self.pb
-        responses = []
-        for request in requests:
+        jobs, errors = [], {}
+        for i, request in enumerate(requests):
             try:
-                inputs = {}
-                for tensor in request.inputs():
-                    inputs[tensor.name()] = tensor.as_numpy()
+                inputs = {tensor.name(): tensor.as_numpy() for tensor in request.inputs()}
                 requested = list(request.requested_output_names() or ())
-                name, out = process(self.model, inputs, requested)
-                responses.append(pb.InferenceResponse(output_tensors=[pb.Tensor(name, out)]))
-            except UserError as exc:
-                responses.append(self._error(f"stylefuse: {exc}"))
-            except MemoryError:
-                responses.append(self._error("stylefuse: not enough memory on the server for this request; "
-                                             "send fewer or smaller slices", invalid=False))
-            except Exception as exc:  # never let one request take the others down
-                responses.append(self._error(f"stylefuse: internal error: {type(exc).__name__}: {exc}",
-                                             invalid=False))
+            except Exception as exc:  # noqa: BLE001
+                inputs, requested, errors[i] = {}, [], exc
+            jobs.append(lambda model, inputs=inputs, requested=requested: process(model, inputs, requested))
+        results = run_together(self.model, self.stats, [jobs[i] for i in range(len(jobs)) if i not in errors])
+        responses = []
+        it = iter(results)
+        for i in range(len(requests)):
+            result, exc = (None, errors[i]) if i in errors else next(it)
+            responses.append(self._response(result, exc))
+        self.stats.save()
         self.trim()
         return responses
+
+    def _response(self, result, exc):
+        pb = self.pb
+        if exc is None:
+            name, out = result
+            return pb.InferenceResponse(output_tensors=[pb.Tensor(name, out)])
+        if isinstance(exc, UserError):
+            return self._error(f"stylefuse: {exc}")
+        if isinstance(exc, MemoryError):
+            return self._error("stylefuse: not enough memory on the server for this request; "
+                               "send fewer or smaller slices", invalid=False)
+        # never let one request take the others down
+        return self._error(f"stylefuse: internal error: {type(exc).__name__}: {exc}", invalid=False)
 
     def finalize(self):
         self.model = None
