@@ -2,7 +2,6 @@
 ModelConfig, the ONNX file takes the tensors the config names (BLS sends the same names) and gives the
 TorchScript generator's output."""
 
-
 import numpy as np
 import pytest
 
@@ -49,7 +48,9 @@ def test_gpu_profile_onnx_generator_matches_torchscript(tmp_path, torch_threads)
         feeds = {}
         for i in cfg.input:
             assert type_names[i.data_type] == "TYPE_FP32"
-            feeds[i.name] = np.random.default_rng(0).random((2, *[45 if d == -1 else d for d in i.dims]), np.float32)
+            feeds[i.name] = np.random.default_rng(0).random(
+                (2, *[45 if d == -1 else d for d in i.dims]), np.float32
+            )
         (out,) = session.run(None, feeds)
         (output,) = cfg.output
         assert list(out.shape) == [2] + [45 if d == -1 else d for d in output.dims]
@@ -73,7 +74,9 @@ def test_onnx_generator_refuses_fp16_cpu_and_unknown_formats(tmp_path):
     from stylefuse_triton.repository import write_repository
 
     with pytest.raises(UserError, match="fp16"):
-        write_repository(tmp_path / "repo", ["fuse-medical"], profile="gpu", fp16=True, generator_format="onnx")
+        write_repository(
+            tmp_path / "repo", ["fuse-medical"], profile="gpu", fp16=True, generator_format="onnx"
+        )
     with pytest.raises(UserError, match="gpu profile"):
         write_repository(tmp_path / "repo", ["fuse-medical"], profile="cpu", generator_format="onnx")
     with pytest.raises(UserError, match="unknown generator format"):

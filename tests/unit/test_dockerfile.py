@@ -14,8 +14,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
-                "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
+INSTRUCTIONS = {
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+}
 # Triton release -> the CUDA of its image (NVIDIA's release notes); torch's wheel index must match it
 TRITON_CUDA = {"25.10": "130"}
 
@@ -76,7 +93,9 @@ def test_base_is_a_pinned_triton_release_and_torch_matches_its_cuda(instructions
     runs = [_expand(rest, args) for k, rest in instructions if k == "RUN"]
     torch_runs = [r for r in runs if re.search(r"pip install [^&]*\"?torch==", r)]
     assert len(torch_runs) == 1, "torch is installed once, pinned, at build time"
-    assert f"/whl/cu{TRITON_CUDA[match.group(1)]}" in torch_runs[0], "torch's CUDA build must match the image's"
+    assert f"/whl/cu{TRITON_CUDA[match.group(1)]}" in torch_runs[0], (
+        "torch's CUDA build must match the image's"
+    )
     assert re.search(r"torch==\d+\.\d+\.\d+", torch_runs[0])
 
 
@@ -84,12 +103,17 @@ def test_nothing_is_installed_at_start(instructions):
     starts = [(k, rest) for k, rest in instructions if k in ("CMD", "ENTRYPOINT")]
     assert [k for k, _ in starts] == ["CMD"]
     cmd = json.loads(starts[0][1])  # exec form: no shell at start
-    assert cmd[0] == "tritonserver" and not any(w in " ".join(cmd) for w in ("pip", "install", "conda", "apt"))
+    assert cmd[0] == "tritonserver" and not any(
+        w in " ".join(cmd) for w in ("pip", "install", "conda", "apt")
+    )
 
 
 def test_copied_sources_exist_and_are_not_dockerignored(instructions):
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     copied = set()
     for keyword, rest in instructions:
         if keyword in ("COPY", "ADD"):
@@ -100,8 +124,17 @@ def test_copied_sources_exist_and_are_not_dockerignored(instructions):
                 assert src not in ignored and src.split("/")[0] not in ignored, f"COPY {src} is dockerignored"
                 copied.add(src)
     # what `pip install .` needs: pyproject's package folders, its readme and licence files, setup.py
-    needed = {"pyproject.toml", "setup.py", "README.md", "LICENSE", "NOTICE", "core", "server_triton",
-              "plugin_napari", "gimp_plugin"}
+    needed = {
+        "pyproject.toml",
+        "setup.py",
+        "README.md",
+        "LICENSE",
+        "NOTICE",
+        "core",
+        "server_triton",
+        "plugin_napari",
+        "gimp_plugin",
+    }
     assert needed <= copied, f"not copied: {sorted(needed - copied)}"
 
 

@@ -18,7 +18,9 @@ def test_refuses_clearly_without_cuda(tmp_path):
         pytest.skip("a CUDA device is here: run benchmarks/gpu_check.sh itself")
     out = tmp_path / "check"
     env = dict(os.environ, PYTHON=sys.executable)
-    res = subprocess.run(["bash", str(SCRIPT), str(out)], env=env, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        ["bash", str(SCRIPT), str(out)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gpu_check: no CUDA device"), res.stderr
@@ -28,7 +30,8 @@ def test_refuses_clearly_without_cuda(tmp_path):
 
 def test_refuses_a_device_that_is_not_cuda(tmp_path):
     env = dict(os.environ, PYTHON=sys.executable, GPU_CHECK_DEVICE="cpu")
-    res = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "c")], env=env, capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        ["bash", str(SCRIPT), str(tmp_path / "c")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 2 and "gpu_check: no CUDA device" in res.stderr
     assert not (tmp_path / "c").exists()
