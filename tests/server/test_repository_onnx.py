@@ -19,19 +19,27 @@ def _config(path):
     return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
 
 
+@pytest.fixture(scope="module")
+def onnx_repo(tmp_path_factory):
+    from stylefuse_triton.repository import write_repository
+
+    root = tmp_path_factory.mktemp("repo")
+    written = write_repository(root, MODELS, profile="gpu", generator_format="onnx")
+    assert sorted(written) == sorted(MODELS + [f"{m}-generator" for m in MODELS])
+    return root
+
+
 @pytest.mark.slow
-def test_gpu_profile_onnx_generator_matches_torchscript(tmp_path, torch_threads):
+def test_gpu_profile_onnx_generator_matches_torchscript(onnx_repo, torch_threads):
     import torch
     from tritonclient.grpc import model_config_pb2
 
     from stylefuse.export import TILE_INPUTS, TILE_OUTPUT
     from stylefuse.registry import load_model
     from stylefuse_triton.bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
-    from stylefuse_triton.repository import write_repository
 
+    tmp_path = onnx_repo
     assert (GENERATOR_INPUTS, GENERATOR_OUTPUT) == (TILE_INPUTS, TILE_OUTPUT)  # one set of names
-    written = write_repository(tmp_path, MODELS, profile="gpu", generator_format="onnx")
-    assert sorted(written) == sorted(MODELS + [f"{m}-generator" for m in MODELS])
     type_names = {v: k for k, v in model_config_pb2.DataType.items()}
     for name in MODELS:
         pipeline = _config(tmp_path / name / "config.pbtxt")
@@ -59,6 +67,80 @@ def test_gpu_profile_onnx_generator_matches_torchscript(tmp_path, torch_threads)
         with torch.inference_mode():
             want = loaded.module.forward_code(a, b) if loaded.task == "style" else loaded.module(a, b)
         assert np.abs(out - want.numpy()).max() <= 1e-4
+
+
+class _OnnxTriton:
+    """A stand-in for pb_utils' BLS calls that runs the repository's ONNX generator with onnxruntime."""
+
+    def __init__(self, path):
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.calls = []
+        outer = self
+
+        class Tensor:
+            def __init__(self, name, array):
+                self.name, self.array = name, array
+
+            def as_numpy(self):
+                return self.array
+
+            def is_cpu(self):
+                return True
+
+        class Response:
+            def __init__(self, out=None, error=None):
+                self.out, self.err = out, error
+
+            def has_error(self):
+                return self.err is not None
+
+            def error(self):
+                return type("E", (), {"message": lambda _: self.err})()
+
+        class InferenceRequest:
+            def __init__(self, model_name, inputs, requested_output_names):
+                self.inputs = inputs
+
+            def exec(self):
+                feeds = {t.name: t.array for t in self.inputs}
+                outer.calls.append(feeds["SOURCE__0"].shape)
+                try:
+                    return Response(outer.session.run(None, feeds)[0])
+                except Exception as exc:  # onnxruntime's errors, as Triton would report them
+                    return Response(error=str(exc).splitlines()[0])
+
+        self.Tensor, self.InferenceRequest = Tensor, InferenceRequest
+
+    @staticmethod
+    def get_output_tensor_by_name(response, name):
+        return type("T", (), {"as_numpy": lambda _: response.out, "is_cpu": lambda _: True})()
+
+
+@pytest.mark.slow
+def test_pipeline_through_the_onnx_generator_matches_local(onnx_repo, torch_threads):
+    """What the pipeline model does on a GPU host with --generator-format onnx: its tiles (several, with
+    --tile-size 128) and the style code go to the ONNX model by BLS; the result is the local one
+    (<= 1e-3, the GPU check's tolerance); an image under min_side gets a clear error."""
+    from stylefuse.errors import UserError
+    from stylefuse.pipeline import fuse, stylize
+    from stylefuse.registry import load_model
+    from stylefuse_triton.bls import bls_model
+
+    rng = np.random.default_rng(0)
+    style = load_model("udnie")
+    triton = _OnnxTriton(onnx_repo / "udnie-generator" / "1" / "model.onnx")
+    image = rng.random((300, 451, 3), np.float32)
+    got = stylize(image, bls_model(style, "udnie-generator", triton), tile_size=128)
+    assert len(set(triton.calls)) > 1  # tiled
+    assert np.abs(got - stylize(image, style, tile_size=128)).max() <= 1e-3
+    with pytest.raises(UserError, match="failed on this input"):
+        stylize(rng.random((16, 16, 3), np.float32), bls_model(style, "udnie-generator", triton))
+
+    fusion = load_model("fuse-medical")
+    triton = _OnnxTriton(onnx_repo / "fuse-medical-generator" / "1" / "model.onnx")
+    a, b = rng.random((2, 97, 130), np.float32)
+    got = fuse(a, b, bls_model(fusion, "fuse-medical-generator", triton))
+    assert np.abs(got - fuse(a, b, fusion)).max() <= 1e-3
 
 
 def test_onnx_generator_uses_the_model_folders_file(tmp_path):
