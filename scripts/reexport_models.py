@@ -3,7 +3,9 @@
     python scripts/reexport_models.py core/stylefuse/shipped_models/*/
 
 Each folder is checked first: the old TorchScript and the new code must agree within the export
-tolerance on three sizes, else the folder is left as it was.
+tolerance on three sizes, else the folder is left as it was. The other formats its card lists
+(ONNX `model.onnx`, torch.export `model.pt2`: `stylefuse export --format`) are written anew from the
+same code and checked again.
 """
 
 import sys
