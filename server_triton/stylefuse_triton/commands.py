@@ -13,9 +13,12 @@ def serve(args: argparse.Namespace) -> int:
     """`stylefuse serve`: the real tritonserver on a model repository (see `launcher.serve`)."""
     from .launcher import serve as launch
 
+    models = [name for arg in args.models or () for name in arg.split(",") if name.strip()] or None
     return launch(args.repo, host=args.host, http_port=args.http_port, grpc_port=args.grpc_port,
-                  metrics_port=args.metrics_port, models=args.models, ready_timeout=args.ready_timeout,
-                  health_interval=args.health_interval, say=lambda text: print(text, flush=True))
+                  metrics_port=args.metrics_port, models=[m.strip() for m in models] if models else None,
+                  ready_timeout=args.ready_timeout, health_interval=args.health_interval,
+                  say=lambda text: print(text, flush=True), instances=getattr(args, "instances", None),
+                  kind=getattr(args, "kind", None))
 
 
 def write_triton_repo(args: argparse.Namespace) -> int:

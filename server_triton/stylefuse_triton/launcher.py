@@ -12,20 +12,23 @@ server keeps reporting such a model ready.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from stylefuse.errors import UserError
+
+from .health import Health, probe_inputs  # noqa: F401  (probe_inputs: re-exported)
+from .health import get as _get
+from .health import post as _post
 
 SHM_PREFIX = "triton_python_backend_shm_region"
 # The wheel's python backend stub is built against numpy 1.x: under numpy 2 it returns EMPTY output
@@ -60,28 +63,6 @@ def pytriton_dir() -> Path:
     if not (folder / "bin" / "tritonserver").is_file():
         raise UserError(f"no tritonserver binary in {folder}; reinstall nvidia-pytriton==0.7.0")
     return folder
-
-
-def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except (OSError, ValueError):
-        return 0, b""
-
-
-def _post(url: str, body: dict | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
-    data = json.dumps(body or {}).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except (OSError, ValueError) as exc:
-        return 0, str(exc).encode()
 
 
 def _children(pid: int) -> list[int]:
@@ -139,26 +120,24 @@ def exposure_warning(host: str, ports: tuple[int, ...]) -> str | None:
             "leave out --host (127.0.0.1, this machine only) unless that is what you want")
 
 
-def probe_inputs(task: str, has_default_style: bool) -> list[dict]:
-    """A tiny real request (KServe v2 JSON): 8 x 8 RGB, plus a reference where the model needs one."""
-    inputs = [{"name": "SOURCE_UINT8", "shape": [1, 8, 8, 3], "datatype": "UINT8",
-               "data": [(i * 37) % 256 for i in range(192)]}]
-    side = 8 if task == "fuse" else 32  # fusion: same size as the source; style: big enough to encode
-    if task == "fuse" or not has_default_style:
-        inputs.append({"name": "REFERENCE_UINT8", "shape": [1, side, side, 3], "datatype": "UINT8",
-                       "data": [(i * 53) % 256 for i in range(side * side * 3)]})
-    return inputs
+class TritonServer(Health):
+    """One tritonserver process on a model repository; a context manager (stops on exit).
 
-
-class TritonServer:
-    """One tritonserver process on a model repository; a context manager (stops on exit)."""
+    `first`: the models loaded before the server counts as ready (default: all of `models`); the others
+    are loaded afterwards by `load_rest()` (in parallel, in the background), so a restarted server
+    answers for these within seconds instead of after every model's backend has started.
+    """
 
     def __init__(self, repo, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
                  metrics_port: int = 8002, models: list[str] | None = None, log_path=None,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), first: list[str] | None = None):
         self.repo = Path(repo).resolve()
         self.host, self.http_port, self.grpc_port, self.metrics_port = host, http_port, grpc_port, metrics_port
         self.models = list(models or sorted(p.parent.name for p in self.repo.glob("*/config.pbtxt")))
+        self.first = [m for m in self.models if m in first] if first else list(self.models)
+        self.loaded: set[str] = set()  # models known to be loaded (the health probe looks at these only)
+        self.busy: dict[str, int] = {}
+        self._loader: threading.Thread | None = None
         self.extra_args = tuple(extra_args)
         self.work = Path(tempfile.mkdtemp(prefix="stylefuse-triton-"))
         self.log_path = Path(log_path) if log_path else self.work / "tritonserver.log"
@@ -178,6 +157,11 @@ class TritonServer:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"{host}:{self.grpc_port}"
 
+    @property
+    def metrics_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.metrics_port}"
+
     # ------------------------------------------------------------------ start / stop
     def command(self) -> tuple[list[str], dict]:
         ts = pytriton_dir()
@@ -195,11 +179,13 @@ class TritonServer:
         env["PATH"] = os.pathsep.join([str(stub_bin()), str(Path(sys.executable).parent), env.get("PATH", "")])
         cmd = [str(ts / "bin" / "tritonserver"), f"--model-repository={self.repo}",
                f"--backend-directory={backends}", f"--cache-directory={ts / 'caches'}",
-               "--exit-timeout-secs=5", "--model-control-mode=explicit", "--strict-readiness=true",
+               "--exit-timeout-secs=5", "--model-control-mode=explicit",
+               # strict readiness would say "not ready" while the rest load in the background
+               f"--strict-readiness={'true' if self.first == self.models else 'false'}",
                f"--http-address={self.host}", f"--grpc-address={self.host}", f"--metrics-address={self.host}",
                f"--http-port={self.http_port}", f"--grpc-port={self.grpc_port}", f"--metrics-port={self.metrics_port}",
                "--log-verbose=0"]
-        cmd += [f"--load-model={m}" for m in self.models]
+        cmd += [f"--load-model={m}" for m in self.first]
         return cmd + list(self.extra_args), env
 
     def start(self, timeout: float = 120.0) -> TritonServer:
@@ -209,9 +195,42 @@ class TritonServer:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        self.loaded = set()
         self.wait_ready(timeout)
+        self.loaded = set(self.first)
         self.track_shm()
         return self
+
+    def load_rest(self, say=None) -> threading.Thread | None:
+        """Load the models not in `first`, all at once (Triton loads them in parallel), in a thread."""
+        rest = [m for m in self.models if m not in self.loaded]
+        if not rest:
+            return None
+
+        def load_one(model: str) -> None:
+            status, text = _post(f"{self.http_url}/v2/repository/models/{model}/load", {}, 600)
+            if status == 200:
+                self.loaded.add(model)
+            elif say is not None:
+                say(f"model {model!r} did not load: {text.decode(errors='replace')}")
+
+        def load_all() -> None:
+            start = time.monotonic()
+            threads = [threading.Thread(target=load_one, args=(m,), daemon=True) for m in rest]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.track_shm()
+            if say is not None:
+                say(f"all models loaded in {time.monotonic() - start:.1f} s more: {', '.join(sorted(self.loaded))}")
+
+        self._loader = threading.Thread(target=load_all, name="stylefuse-load-rest", daemon=True)
+        self._loader.start()
+        return self._loader
+
+    def health_models(self) -> list[str]:
+        return [m for m in self.models if m in self.loaded]
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -234,7 +253,7 @@ class TritonServer:
     def ready(self) -> bool:
         if _get(f"{self.http_url}/v2/health/ready")[0] != 200:
             return False
-        return all(_get(f"{self.http_url}/v2/models/{m}/ready")[0] == 200 for m in self.models)
+        return all(_get(f"{self.http_url}/v2/models/{m}/ready")[0] == 200 for m in self.first)
 
     def track_shm(self) -> None:
         """Remember the python backend's shared-memory regions this server and its stubs map, and the
@@ -286,57 +305,49 @@ class TritonServer:
     def __exit__(self, *exc) -> None:
         self.cleanup()
 
-    # ------------------------------------------------------------------ health
-    def model_parameters(self, model: str) -> dict:
-        status, body = _get(f"{self.http_url}/v2/models/{model}/config")
-        if status != 200:
-            return {}
-        params = json.loads(body).get("parameters", {})
-        return {k: v.get("string_value", "") for k, v in params.items()}
 
-    def probe(self, model: str, timeout: float = 30.0) -> str | None:
-        """None if a tiny real inference on `model` works, else the error text."""
-        params = self.model_parameters(model)
-        if params.get("stylefuse_role") != "pipeline":
-            return None if _get(f"{self.http_url}/v2/models/{model}/ready")[0] == 200 else "not ready"
-        body = {"inputs": probe_inputs(params.get("task", "style"), params.get("has_default_style") == "true"),
-                "outputs": [{"name": "OUTPUT_UINT8"}]}
-        status, text = _post(f"{self.http_url}/v2/models/{model}/infer", body, timeout)
-        return None if status == 200 else (text.decode(errors="replace") or f"HTTP {status}")
-
-    def reload(self, model: str, timeout: float = 120.0) -> None:
-        _post(f"{self.http_url}/v2/repository/models/{model}/unload", {}, timeout)
-        status, text = _post(f"{self.http_url}/v2/repository/models/{model}/load", {}, timeout)
-        if status != 200:
-            raise UserError(f"reloading model {model!r} failed: {text.decode(errors='replace')}")
-        self.track_shm()
-
-    def heal(self) -> list[str]:
-        """Probe every model; reload those that fail (e.g. a dead python backend stub). Returns them."""
-        healed = []
-        for model in self.models:
-            if self.probe(model) is not None:
-                self.reload(model)
-                healed.append(model)
-        return healed
+def first_models(repo: Path, models: list[str]) -> list[str]:
+    """The models to have ready first: each task's default (config parameter `default`), with their
+    GPU-profile generator models; all of `models` if none is marked."""
+    marked = re.compile(r'key:\s*"default"\s*value:\s*\{\s*string_value:\s*"true"')
+    first = [m for m in models if (repo / m / "config.pbtxt").is_file()
+             and marked.search((repo / m / "config.pbtxt").read_text(errors="replace"))]
+    first += [f"{m}-generator" for m in first if f"{m}-generator" in models]
+    return first or list(models)
 
 
 def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
           metrics_port: int = 8002, models: list[str] | None = None, ready_timeout: float = 180.0,
-          health_interval: float = 30.0, say=print) -> int:
-    """`stylefuse serve`: export the models if no repository is given, run the server until Ctrl-C/SIGTERM."""
+          health_interval: float = 30.0, say=print, instances: int | None = None, kind: str | None = None,
+          lazy: bool = True) -> int:
+    """`stylefuse serve`: export the models if no repository is given, run the server until Ctrl-C/SIGTERM.
+
+    `instances`/`kind` shape the repository written here (a given `repo` has its own config.pbtxt).
+    Without `models`, the default model of each task is loaded first and the server is ready with
+    it; the other models load in the background (`lazy`). With `models`, exactly those, all first.
+    """
     from .repository import write_repository
 
     warning = exposure_warning(host, (http_port, grpc_port, metrics_port))
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    if repo is not None and (instances is not None or kind is not None):
+        raise UserError("--instances and --kind shape the repository `stylefuse serve` writes itself; a --repo "
+                        "has its own config.pbtxt (instance_group, kind): leave out --repo, or edit that file")
     own_repo = None
     if repo is None:
         own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))
-        written = write_repository(own_repo, models)
-        say(f"exported {', '.join(written)} to {own_repo}")
+        written = write_repository(own_repo, models, profile=kind or "cpu", instances=instances or 1)
+        say(f"exported {', '.join(written)} to {own_repo} ({kind or 'cpu'} profile, {instances or 1} "
+            f"instance(s) per model)")
         repo = own_repo
     server = TritonServer(repo, host, http_port, grpc_port, metrics_port, models=models)
+    if models:  # the models asked for, and a GPU profile's generators with them
+        server.models = [m for m in server.models if m in models or m.removesuffix("-generator") in models] \
+            if own_repo is not None else server.models
+        server.first = list(server.models)
+    elif lazy:
+        server.first = first_models(Path(repo), server.models)
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum, frame):
@@ -349,7 +360,9 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
     try:
         start = time.monotonic()
         server.start(ready_timeout)
-        say(f"tritonserver ready in {time.monotonic() - start:.1f} s: models {', '.join(server.models)}")
+        say(f"tritonserver ready in {time.monotonic() - start:.1f} s: models {', '.join(server.first)}")
+        if server.load_rest(say) is not None:
+            say(f"  loading the others in the background: {', '.join(m for m in server.models if m not in server.first)}")
         say(f"  gRPC {server.grpc_url}   HTTP {server.http_url}   metrics http://{host}:{metrics_port}/metrics")
         say(f"  log {server.log_path}; Ctrl-C stops it")
         while True:
@@ -357,8 +370,12 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
             if server.process.poll() is not None:
                 raise UserError(f"tritonserver exited with code {server.process.returncode}:\n{server.log_tail()}")
             try:
+                busy = dict(server.busy)
                 for model in server.heal():
                     say(f"model {model!r} failed its health probe (dead backend stub?): reloaded")
+                for model, count in server.busy.items():
+                    if count > busy.get(model, 0):
+                        say(f"model {model!r}: health probe timed out while the model was busy: not reloaded")
             except UserError as exc:  # keep serving the other models; try again next round
                 say(f"health check: {exc}")
     except KeyboardInterrupt:

@@ -25,7 +25,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="gRPC port (default: %(default)s)")
     p.add_argument("--metrics-port", type=positive_int, default=8002, metavar="PORT",
                    help="Prometheus metrics port (default: %(default)s)")
-    p.add_argument("--models", nargs="+", metavar="MODEL", help="serve only these models")
+    p.add_argument("--models", nargs="+", metavar="MODEL",
+                   help="serve only these models (names, or a comma-separated list: a,b); all load before the "
+                        "server is ready. Without it every installed model is served: each task's default "
+                        "loads first, the others in the background")
+    p.add_argument("--instances", type=positive_int, default=None, metavar="N",
+                   help="model instances per model (Triton instance_group count; default 1): N requests or "
+                        "batches run at once")
+    p.add_argument("--kind", choices=("cpu", "gpu"), default=None,
+                   help="cpu (default): the python backend runs everything; gpu: the generators as "
+                        "pytorch_libtorch models on the GPU (NVIDIA's Triton image; see docs/serving.md)")
     p.add_argument("--ready-timeout", type=positive_int, default=180, metavar="S",
                    help="seconds to wait for the server to become ready (default: %(default)s)")
     p.add_argument("--health-interval", type=float, default=30.0, metavar="S",
