@@ -304,6 +304,13 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
     what = "synthesis, held-out photos x paintings"
     targets(report, means_a, SYNTHESIS, what, ("content", "colour", "tex1", "tex2"))
     shares = [r["collage"] for r in block_a.scores.get(SYNTHESIS, [])]
+    if shares:
+        report.detail = True
+        report.say("Collage share of synthesis per case: " + ", ".join(
+            f"{case} x {name} {r['collage']:.3f}" for (case, name), r in zip(
+                [(c.name, n) for n in held for c in cases], block_a.scores[SYNTHESIS], strict=False)))
+        report.say()
+        report.detail = False
     report.target(f"{what}: collage share <= {COLLAGE_LIMIT:.0%} on every case",
                   f"max {max(shares):.3f}, mean {np.mean(shares):.3f}" if shares else "n/a",
                   max(shares) <= COLLAGE_LIMIT if shares else None)
@@ -332,7 +339,9 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
         return []
     path = images / "style_synthesis_panel.png"
     _panel(path, rows)
-    report.say(f"Panel: [`{path.name}`]({path}) - photo, painting, peer, synthesis, fast model (arbitrary model "
+    root = Path(__file__).resolve().parents[1]
+    link = path.resolve().relative_to(root) if path.resolve().is_relative_to(root) else path
+    report.say(f"Panel: [`{path.name}`]({link}) - photo, painting, peer, synthesis, fast model (arbitrary model "
                "for the held-out painting rows, the single-style model for the others).")
     report.say()
     return [path]
