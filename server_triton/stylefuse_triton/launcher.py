@@ -337,7 +337,10 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
     own_repo = None
     if repo is None:
         own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))
-        written = write_repository(own_repo, models, profile=kind or "cpu", instances=instances or 1)
+        # N instances share the cores: each gets its part (more threads than cores only thrash)
+        threads = max(1, (os.cpu_count() or 1) // instances) if instances and instances > 1 else 0
+        written = write_repository(own_repo, models, profile=kind or "cpu", instances=instances or 1,
+                                   torch_threads=threads)
         say(f"exported {', '.join(written)} to {own_repo} ({kind or 'cpu'} profile, {instances or 1} "
             f"instance(s) per model)")
         repo = own_repo
