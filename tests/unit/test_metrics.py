@@ -11,6 +11,7 @@ from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from stylefuse import metrics as m
+from stylefuse.metrics import visual_fidelity as mvif
 
 FUSION_DATA = Path("/work/shared/data/fusion/MRI_PET")
 
@@ -349,8 +350,8 @@ def test_vif_separable_filter_equals_the_2d_window():
     img = rng.integers(0, 256, (50, 61)).astype(np.float64)
     img[:20, :30] = 0.0  # a black background must stay exactly black
     for n in (17, 9, 5, 3):
-        expected = convolve2d(img, np.rot90(m._vif_window(n), 2), mode="valid")
-        got = m._filter_valid(img, m._vif_window_1d(n))
+        expected = convolve2d(img, np.rot90(mvif._vif_window(n), 2), mode="valid")
+        got = mvif._filter_valid(img, mvif._vif_window_1d(n))
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9)
         assert (got[: 20 - n + 1, : 30 - n + 1] == 0.0).all()
