@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from ..errors import UserError
-from .options import add_run_options, note
+from .options import add_run_options, note, timed_note
 
 NAME = "fuse"
 HELP = "fuse two aligned images (modalities, exposures, focus planes), or two folders of them"
@@ -58,10 +57,7 @@ class _Engine:
         note(f"fusion model {self.label}")
 
     def __call__(self, a, b, cb):
-        start = time.perf_counter()
-        result = self._run(a, b, cb)
-        note(f"fused {'x'.join(map(str, a.array.shape))} {a.array.dtype} in {time.perf_counter() - start:.2f} s")
-        return result
+        return timed_note("fused", a.array, lambda: self._run(a, b, cb))
 
     def _run(self, a, b, cb):
         args = self.args

@@ -41,6 +41,16 @@ def note(text: str) -> None:
         print(f"{PROG}: {text}", file=sys.stderr)
 
 
+def timed_note(verb: str, array, work):
+    """Run `work()`; with -v, note "<verb> <shape> <dtype> in <seconds> s" for `array` (the input)."""
+    import time
+
+    start = time.perf_counter()
+    result = work()
+    note(f"{verb} {'x'.join(map(str, array.shape))} {array.dtype} in {time.perf_counter() - start:.2f} s")
+    return result
+
+
 def one_line(text: object) -> str:
     return " ".join(str(text).split())
 

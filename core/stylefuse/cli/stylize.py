@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 from ..errors import UserError
-from .options import add_run_options, note, strength
+from .options import add_run_options, note, strength, timed_note
 
 NAME = "stylize"
 HELP = "restyle an image (or every slice of a stack), or a batch of them"
@@ -145,10 +144,7 @@ class _Engine:
         return progress(f"stylize ({self.label})", self.args.quiet if quiet is None else quiet)
 
     def __call__(self, src, mask, cb):
-        start = time.perf_counter()
-        result = self._run(src, mask, cb)
-        note(f"stylized {'x'.join(map(str, src.array.shape))} {src.array.dtype} in {time.perf_counter() - start:.2f} s")
-        return result
+        return timed_note("stylized", src.array, lambda: self._run(src, mask, cb))
 
     def _run(self, src, mask, cb):
         args, ref = self.args, None if self.reference is None else self.reference.array
