@@ -102,6 +102,21 @@ class Serve:
                 continue
         return None
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the tritonserver and its backend stubs so far."""
+        import psutil
+
+        from stylefuse_triton.launcher import _children
+
+        total = 0.0
+        for pid in _children(self.proc.pid):
+            try:
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                continue
+        return total
+
     def crash(self, timeout: float = 60.0) -> None:
         """SIGKILL the tritonserver; `stylefuse serve` notices, cleans up and exits."""
         pid = self.tritonserver_pid()
@@ -198,15 +213,18 @@ def main() -> int:
         run_load(grpc_url, args.clients, 3, args.side)  # warm-up: every instance has run
         rows = []
         for clients, duration in ((1, args.single), (args.clients, args.duration)):
-            before = forwards_by_merged(metrics_url)
+            before, cpu = forwards_by_merged(metrics_url), serve.cpu_seconds()
             load = run_load(grpc_url, clients, duration, args.side)
-            rows.append((clients, load, delta(forwards_by_merged(metrics_url), before)))
-        print("| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | forwards by requests merged |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for clients, load, merged in rows:
+            cpu = (serve.cpu_seconds() - cpu) / max(len(load.latencies), 1)
+            rows.append((clients, load, delta(forwards_by_merged(metrics_url), before), cpu))
+        print("| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | server CPU-s/request | "
+              "forwards by requests merged |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for clients, load, merged, cpu in rows:
             print(f"| {clients} | {load.wall:.0f} | {len(load.latencies)} | {len(load.failed) + len(load.retryable)} | "
                   f"{load.throughput:.2f} | {load.pct(50):.0f} | {load.pct(99):.0f} | "
-                  f"{load.pct(99) / load.pct(50):.2f} | {merged} |")
+                  f"{load.pct(99) / load.pct(50):.2f} | {cpu:.3f} | {merged} |")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (other jobs share these cores)")
         one, many, merged = rows[0][1], rows[1][1], rows[1][2]
         goals = [("0 failed (8 clients)", not many.failed and not many.retryable),
                  ("p99 <= 3x p50", many.pct(99) <= 3 * many.pct(50)),

@@ -216,7 +216,11 @@ def run_together(loaded, stats: ForwardStats, jobs: list[Callable[[object], obje
     for _ in jobs:
         rendezvous.join()  # all before any starts: no round may close without a request still to come
 
+    threads_wanted = torch.get_num_threads()
+
     def work(i: int) -> None:
+        # OpenMP's thread count is per thread: a new thread would use every core, on top of the others
+        torch.set_num_threads(threads_wanted)
         results[i] = _run_one(jobs[i], model, rendezvous, joined=True)
 
     threads = [threading.Thread(target=work, args=(i,), name=f"stylefuse-request-{i}") for i in range(len(jobs))]
