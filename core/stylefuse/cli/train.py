@@ -81,6 +81,9 @@ _HELP = {
     "n_res": "residual blocks at the lowest level (0: the task's default)",
     "seed": "random seed (data order, crops, initial weights)",
     "threads": "torch threads per process (0: all physical cores)",
+    "device": "auto | cpu | cuda | cuda:N: where training runs (auto: the first GPU when CUDA works here, "
+              "else the CPU; under torchrun a CUDA choice gives each rank cuda:LOCAL_RANK); default auto",
+    "amp": "CUDA mixed precision (fp16 autocast + gradient scaling); an error on the CPU",
     "checkpoint_every": "write a checkpoint every N steps",
     "log_every": "write TensorBoard scalars every N steps",
     "val_every": "validate (and log sample images) every N steps",

@@ -99,6 +99,9 @@ class TrainConfig:
     # generator size
     widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
+    # where it computes
+    device: str = "auto"                      # auto | cpu | cuda | cuda:N (torchrun: cuda:LOCAL_RANK per rank)
+    amp: bool = False                         # CUDA mixed precision (autocast fp16 + GradScaler); error elsewhere
     # bookkeeping
     seed: int = 0
     deterministic: bool = False

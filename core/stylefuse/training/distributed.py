@@ -1,10 +1,16 @@
-"""DistributedDataParallel set-up for `torchrun --nproc_per_node=N` (gloo on CPU, nccl on GPU)."""
+"""DistributedDataParallel set-up for `torchrun --nproc_per_node=N` (gloo on CPU, nccl on GPU).
+
+`device` is the train command's --device (auto|cpu|cuda|cuda:N); under torchrun a CUDA choice
+puts each rank on cuda:LOCAL_RANK.
+"""
 
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from .device import training_device
 
 
 @dataclass
@@ -22,20 +28,22 @@ class DistInfo:
         return self.world_size > 1
 
 
-def init_distributed() -> DistInfo:
+def init_distributed(device: str = "auto") -> DistInfo:
+    """The process's rank and device (a UserError, before anything is set up, if CUDA is asked for and absent)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return DistInfo(device=torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+        dev = training_device(device)
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        return DistInfo(device=dev)
     rank = int(os.environ["RANK"])
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if torch.cuda.is_available():
-        torch.cuda.set_device(local_rank)
+    dev = training_device(device, int(os.environ.get("LOCAL_RANK", "0")))
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
         dist.init_process_group("nccl")
-        device = torch.device("cuda", local_rank)
     else:
         dist.init_process_group("gloo")
-        device = torch.device("cpu")
-    return DistInfo(rank, world, device)
+    return DistInfo(rank, world, dev)
 
 
 def wrap(module: torch.nn.Module, info: DistInfo, find_unused: bool = False) -> torch.nn.Module:

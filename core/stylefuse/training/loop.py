@@ -34,6 +34,7 @@ from ..pipeline.palette import quantiles
 from ..registry import user_models_dir, validate_model_name
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .device import autocast, check_amp, device_generator, grad_scaler, to_device
 from .distributed import DistInfo, init_distributed, shutdown, wrap
 from .steps import build_task_loss, d_step_loss, g_step_loss, real_images_for_d
 
@@ -158,7 +159,7 @@ class _StopFlag:
 def _agree(flag: bool, info: DistInfo) -> bool:
     if not info.enabled:
         return flag
-    t = torch.tensor([1.0 if flag else 0.0])
+    t = torch.tensor([1.0 if flag else 0.0], device=info.device)  # nccl reduces only CUDA tensors
     dist.all_reduce(t)
     return bool(t.item() > 0)
 
@@ -167,7 +168,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress=None, should_stop=Non
     """Run (or resume) training; returns the exported model folder (on rank 0)."""
     cfg.validate()
     validate_model_name(cfg.name)
-    info = init_distributed()
+    info = init_distributed(cfg.device)  # CUDA asked for and absent: a UserError before anything is written
     try:
         return _train(cfg, info, resume, progress, should_stop)
     finally:
@@ -175,6 +176,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress=None, should_stop=Non
 
 
 def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop) -> Path | None:
+    check_amp(cfg.amp, info.device)
+    device = info.device
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.deterministic:
@@ -184,9 +187,10 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
 
     batches, styles = load_data(cfg)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank and every run
-    gen_model = build_generator(cfg.task, **cfg.generator_config())
-    disc = build_discriminator(gen_model.channels, n_scales=cfg.d_scales, base=cfg.d_base)
-    task_loss = build_task_loss(cfg)
+    gen_model = build_generator(cfg.task, **cfg.generator_config()).to(device)
+    disc = build_discriminator(gen_model.channels, n_scales=cfg.d_scales, base=cfg.d_base).to(device)
+    task_loss = build_task_loss(cfg).to(device)  # random-feature nets and other buffers
+    scaler = grad_scaler(cfg.amp, device)
     opt_g = torch.optim.Adam(gen_model.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
 
@@ -195,12 +199,14 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         ckpt_path = latest_checkpoint(run_dir)
         if ckpt_path is None:
             raise UserError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
-        state = load_checkpoint(ckpt_path)
+        state = load_checkpoint(ckpt_path, device)  # saved on the CPU; resumes on this run's device
         gen_model.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
-        opt_g.load_state_dict(state["opt_g"])
+        opt_g.load_state_dict(state["opt_g"])  # optimiser state follows the parameters' device
         opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["torch_rng"])
+        if "scaler" in state and cfg.amp:
+            scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["torch_rng"].cpu())
         start = int(state["step"])
     # The generator's noise projection gets no gradient in steps without noise (z is optional).
     g_ddp, d_ddp = wrap(gen_model, info, find_unused=True), wrap(disc, info)
@@ -218,7 +224,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
             return None
         state = {"step": step, "generator": gen_model.state_dict(), "discriminator": disc.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                 "torch_rng": torch.get_rng_state(), "config": cfg.to_json()}
+                 "torch_rng": torch.get_rng_state(), "config": cfg.to_json(), "device": str(device)}
+        if cfg.amp:
+            state["scaler"] = scaler.state_dict()
         ckpt_dir = run_dir / "checkpoints"
         path = ckpt_dir / f"step_{step:06d}.pt"
         save_checkpoint(path, state)
@@ -227,7 +235,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
             old.unlink(missing_ok=True)
         return path
 
-    val_x, val_y, val_truth, val_rows = unpack_batch(batches(VAL_STEP, 0))
+    val_x, val_y, val_truth, val_rows = unpack_batch(to_device(batches(VAL_STEP, 0), device))
     bar = None
     if info.is_main and progress is None:
         from tqdm import tqdm
@@ -240,20 +248,24 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         g_ddp.train()
         d_ddp.train()
         while step < cfg.steps:
-            x, y, truth, rows = unpack_batch(batches(step, info.rank))
-            gen = step_generator(cfg.seed, step, info.rank, stream=1)
-            fake = g_ddp(x, y)
+            x, y, truth, rows = unpack_batch(to_device(batches(step, info.rank), device))
+            gen = device_generator(step_generator(cfg.seed, step, info.rank, stream=1), device)
+            with autocast(cfg.amp, device):
+                fake = g_ddp(x, y)
             loss_d = None
             if cfg.adv_weight > 0:
-                loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y, truth, rows), fake, cfg.adversarial)
+                with autocast(cfg.amp, device):
+                    loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y, truth, rows), fake, cfg.adversarial)
                 opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-            terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen,
-                                truth, rows)
+                scaler.scale(loss_d).backward()
+                scaler.step(opt_d)
+            with autocast(cfg.amp, device):
+                terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen,
+                                    truth, rows)
             opt_g.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            opt_g.step()
+            scaler.scale(terms["total"]).backward()
+            scaler.step(opt_g)
+            scaler.update()  # one update per step for both optimisers (disabled scaler: plain steps)
             step += 1
 
             if writer is not None and (step % cfg.log_every == 0 or step == cfg.steps):
@@ -267,7 +279,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
                 gen_model.train()
                 for k, v in metrics.items():
                     writer.add_scalar(f"val/{k}", v, step)
-                writer.add_image("val/input_reference_output", grid.clamp(0, 1), step)
+                writer.add_image("val/input_reference_output", grid.clamp(0, 1).cpu(), step)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(g=f"{terms['total'].item():.3f}",
@@ -295,6 +307,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     gen_model.eval()
     metrics, _ = validation_metrics(cfg, gen_model, val_x, val_y, val_truth, val_rows)
     writer.close()
+    gen_model.cpu()  # export (TorchScript, the default style) on the CPU: the artefact loads anywhere
     if cfg.task == "style" and len(styles) == 1:
         ref = styles[0][None]
         scale = 512 / max(ref.shape[-2:])
@@ -308,6 +321,7 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         "description": _describe(cfg, len(styles)),
         "training": {"command": cfg.command, "config": cfg.__dict__ | {}, "steps": step,
                      "wall_time_s": round(wall, 1), "world_size": info.world_size,
+                     "device": str(device), "amp": cfg.amp,
                      "run_dir": str(run_dir)},
         "metrics": {"validation": metrics},
     }
