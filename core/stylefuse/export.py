@@ -54,8 +54,12 @@ def script_generator(generator: nn.Module) -> torch.jit.ScriptModule:
         return torch.jit.script(generator.eval())
 
 
-def check_parity(generator: nn.Module, scripted: torch.jit.ScriptModule,
-                 sizes=PARITY_SIZES, tolerance: float = PARITY_TOLERANCE) -> float:
+def check_parity(
+    generator: nn.Module,
+    scripted: torch.jit.ScriptModule,
+    sizes=PARITY_SIZES,
+    tolerance: float = PARITY_TOLERANCE,
+) -> float:
     """Max abs difference eager vs TorchScript over several sizes (odd ones included)."""
     gen = torch.Generator().manual_seed(0)
     worst = 0.0
@@ -123,7 +127,9 @@ def export_program(generator: nn.Module):
     """`torch.export.export` of the tile call: batch, H and W dynamic (runtime guards hold the rest)."""
     try:
         with torch.no_grad():
-            return torch.export.export(TileCall(generator), _example(generator), dynamic_shapes=_dynamic_shapes(generator))
+            return torch.export.export(
+                TileCall(generator), _example(generator), dynamic_shapes=_dynamic_shapes(generator)
+            )
     except Exception as exc:  # torch's export errors are many kinds; say what failed, in one line
         raise ExportError(f"torch.export of the generator failed: {str(exc).splitlines()[0]}") from exc
 
@@ -148,8 +154,10 @@ def _onnx_modules():
         import onnxruntime
         import onnxscript  # noqa: F401
     except ImportError as exc:
-        raise ExportError(f"ONNX export needs onnx, onnxscript and onnxruntime ({exc.name} is missing): "
-                          "pip install 'stylefuse[export]'") from None
+        raise ExportError(
+            f"ONNX export needs onnx, onnxscript and onnxruntime ({exc.name} is missing): "
+            "pip install 'stylefuse[export]'"
+        ) from None
     return onnxruntime
 
 
@@ -161,10 +169,18 @@ def write_onnx(generator: nn.Module, path: Path) -> None:
     _onnx_modules()
     try:
         with _quiet(), torch.no_grad():
-            torch.onnx.export(TileCall(generator), _example(generator), f=str(path),
-                              input_names=list(TILE_INPUTS[generator.task]), output_names=[TILE_OUTPUT],
-                              dynamic_shapes=_dynamic_shapes(generator), opset_version=ONNX_OPSET, dynamo=True,
-                              external_data=False, verbose=False)
+            torch.onnx.export(
+                TileCall(generator),
+                _example(generator),
+                f=str(path),
+                input_names=list(TILE_INPUTS[generator.task]),
+                output_names=[TILE_OUTPUT],
+                dynamic_shapes=_dynamic_shapes(generator),
+                opset_version=ONNX_OPSET,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
     except ExportError:
         raise
     except Exception as exc:
@@ -188,8 +204,9 @@ def format_runner(fmt: str, path: Path):
     raise ValueError(f"no tile-call runner for format {fmt!r}")
 
 
-def check_format_parity(reference, run, generator: nn.Module, fmt: str,
-                        tolerance: float = PARITY_TOLERANCE) -> float:
+def check_format_parity(
+    reference, run, generator: nn.Module, fmt: str, tolerance: float = PARITY_TOLERANCE
+) -> float:
     """Max abs difference of the artefact `run` vs `reference` (the TorchScript or eager generator's
     tile call) over the parity cases: odd sizes, a batch of 2, the smallest side."""
     gen = torch.Generator().manual_seed(1)
@@ -223,8 +240,13 @@ def write_formats(generator: nn.Module, folder: Path, formats, reference=None) -
         return entries
     generator = generator.eval()
     side = min_side(generator)
-    base = {"inputs": list(TILE_INPUTS[generator.task]), "outputs": [TILE_OUTPUT], "dtype": "float32",
-            "min_side": side, "torch": torch.__version__.split("+")[0]}
+    base = {
+        "inputs": list(TILE_INPUTS[generator.task]),
+        "outputs": [TILE_OUTPUT],
+        "dtype": "float32",
+        "min_side": side,
+        "torch": torch.__version__.split("+")[0],
+    }
     if generator.task == "style" and bool(generator.has_default_code[0] > 0):
         base["default_code"] = [float(v) for v in generator.default_code[0].tolist()]
     for fmt in wanted:
@@ -234,8 +256,13 @@ def write_formats(generator: nn.Module, folder: Path, formats, reference=None) -
         else:
             torch.export.save(export_program(generator), str(path))
         parity = check_format_parity(reference, format_runner(fmt, path), generator, fmt)
-        entries[fmt] = {"file": FORMATS[fmt], **({"opset": ONNX_OPSET} if fmt == "onnx" else {}), **base,
-                        "parity_max_abs": parity, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        entries[fmt] = {
+            "file": FORMATS[fmt],
+            **({"opset": ONNX_OPSET} if fmt == "onnx" else {}),
+            **base,
+            "parity_max_abs": parity,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
     return entries
 
 
@@ -259,8 +286,13 @@ def build_card(generator: nn.Module, name: str, extra: dict | None = None) -> di
     return card
 
 
-def export_generator(generator: nn.Module, out_dir: Path, name: str | None = None,
-                     card_extra: dict | None = None, formats=("torchscript",)) -> Path:
+def export_generator(
+    generator: nn.Module,
+    out_dir: Path,
+    name: str | None = None,
+    card_extra: dict | None = None,
+    formats=("torchscript",),
+) -> Path:
     """Write `out_dir/model.pt` + `out_dir/card.json` (+ the other `formats`); replaces an existing
     folder only on success."""
     out_dir = Path(out_dir)
@@ -277,8 +309,10 @@ def export_generator(generator: nn.Module, out_dir: Path, name: str | None = Non
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.jit.save(scripted, str(tmp / MODEL_FILE))
         card["sha256"] = hashlib.sha256((tmp / MODEL_FILE).read_bytes()).hexdigest()
-        card["formats"] = {"torchscript": {"file": MODEL_FILE, "parity_max_abs": parity},
-                           **write_formats(generator, tmp, formats)}
+        card["formats"] = {
+            "torchscript": {"file": MODEL_FILE, "parity_max_abs": parity},
+            **write_formats(generator, tmp, formats),
+        }
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
         swap_into_place(tmp, out_dir)
     except BaseException:
@@ -316,8 +350,10 @@ def copy_model_folder(src: Path, out_dir: Path, formats=("torchscript",)) -> Pat
             generator, scripted = _eager_from_folder(src, card)
             check_parity(generator, scripted)  # this code's generator is the one the TorchScript holds
             old = card.get("formats") or {"torchscript": {"file": MODEL_FILE}}
-            card["formats"] = {"torchscript": old.get("torchscript", {"file": MODEL_FILE}),
-                               **write_formats(generator, tmp, extra, reference=scripted)}
+            card["formats"] = {
+                "torchscript": old.get("torchscript", {"file": MODEL_FILE}),
+                **write_formats(generator, tmp, extra, reference=scripted),
+            }
             (tmp / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
         swap_into_place(tmp, out_dir)
     except BaseException:
@@ -338,6 +374,17 @@ def reexport_model_folder(folder: Path) -> Path:
     card = json.loads((folder / CARD_FILE).read_text())
     generator, old = _eager_from_folder(folder, card)
     check_parity(generator, old)
-    keep = {k: v for k, v in card.items() if k not in {"sha256", "export_parity_max_abs", "created", "formats",
-                                                      "gflop_per_megapixel", "stylefuse_version"}}
+    keep = {
+        k: v
+        for k, v in card.items()
+        if k
+        not in {
+            "sha256",
+            "export_parity_max_abs",
+            "created",
+            "formats",
+            "gflop_per_megapixel",
+            "stylefuse_version",
+        }
+    }
     return export_generator(generator, folder, card["name"], keep, formats=model_formats(card))

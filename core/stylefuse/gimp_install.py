@@ -70,11 +70,22 @@ def installation_record() -> dict:
             defaults.add(default_model_name(task))
         except UserError:  # no model of that task installed
             pass
-    models = [{"name": e.name, "task": e.task, "channels": e.card.get("channels"),
-               "has_default_style": bool(e.card.get("has_default_style")), "default": e.name in defaults}
-              for e in list_models()]
-    return {"format_version": 1, "stylefuse_version": __version__,
-            "command": [sys.executable, "-m", "stylefuse.cli"], "models": models}
+    models = [
+        {
+            "name": e.name,
+            "task": e.task,
+            "channels": e.card.get("channels"),
+            "has_default_style": bool(e.card.get("has_default_style")),
+            "default": e.name in defaults,
+        }
+        for e in list_models()
+    ]
+    return {
+        "format_version": 1,
+        "stylefuse_version": __version__,
+        "command": [sys.executable, "-m", "stylefuse.cli"],
+        "models": models,
+    }
 
 
 def install(gimp_dir: Path | None = None) -> Path:

@@ -32,9 +32,13 @@ def max_pixels() -> int | None:
     try:
         value = int(float(text))
     except ValueError:
-        raise UserError(f"${ENV_MAX_PIXELS} must be a whole number of pixels (or 0 for no limit), got {text!r}") from None
+        raise UserError(
+            f"${ENV_MAX_PIXELS} must be a whole number of pixels (or 0 for no limit), got {text!r}"
+        ) from None
     if value < 0:
-        raise UserError(f"${ENV_MAX_PIXELS} must be a whole number of pixels (or 0 for no limit), got {text!r}")
+        raise UserError(
+            f"${ENV_MAX_PIXELS} must be a whole number of pixels (or 0 for no limit), got {text!r}"
+        )
     return value or None
 
 
@@ -44,5 +48,7 @@ def check_pixel_count(shape, what: str = "image", limit: int | None = None) -> N
     count = math.prod(int(s) for s in shape)
     if limit is not None and count > limit:
         dims = "x".join(str(int(s)) for s in shape)
-        raise UserError(f"{what} is too large: {dims} = {count:,} pixels, more than the limit of {limit:,} "
-                        f"(set ${ENV_MAX_PIXELS} to raise it, or process a smaller part)")
+        raise UserError(
+            f"{what} is too large: {dims} = {count:,} pixels, more than the limit of {limit:,} "
+            f"(set ${ENV_MAX_PIXELS} to raise it, or process a smaller part)"
+        )

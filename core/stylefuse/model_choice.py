@@ -30,8 +30,9 @@ class ModelInfo:
         return self.task == "fuse" or not self.has_default_style
 
 
-def default_model(task: str, models: Iterable[ModelInfo], need_default_style: bool = False,
-                  where: str = "installed") -> str:
+def default_model(
+    task: str, models: Iterable[ModelInfo], need_default_style: bool = False, where: str = "installed"
+) -> str:
     """The name of the model to run for `task` when none is named (see this module's docstring)."""
     of_task = [m for m in models if m.task == task]
     if not of_task:

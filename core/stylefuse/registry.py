@@ -34,9 +34,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 def validate_model_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
-        raise UserError(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)"
-        )
+        raise UserError(f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)")
     return name
 
 
@@ -124,9 +122,16 @@ def installed_models() -> list[ModelInfo]:
         chosen = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text())
     except (OSError, ValueError):
         chosen = {}
-    return [ModelInfo(e.name, e.task, int(e.card.get("channels") or 0),
-                      e.task == "style" and bool(e.card.get("has_default_style")), chosen.get(e.task) == e.name)
-            for e in list_models()]
+    return [
+        ModelInfo(
+            e.name,
+            e.task,
+            int(e.card.get("channels") or 0),
+            e.task == "style" and bool(e.card.get("has_default_style")),
+            chosen.get(e.task) == e.name,
+        )
+        for e in list_models()
+    ]
 
 
 def default_model_name(task: str) -> str:
@@ -177,16 +182,19 @@ def check_model_location(folder: Path, repository: Path | None = None) -> None:
     roots = [*model_search_path(), *([Path(repository)] if repository is not None else [])]
     if not any(_inside(folder, root) for root in roots):
         places = ", ".join(str(r) for r in roots)
-        raise UserError(f"refusing to load a model from {folder}: models are loaded only from {places} "
-                        "(copy it into your model folder, $STYLEFUSE_MODELS, to use it)")
+        raise UserError(
+            f"refusing to load a model from {folder}: models are loaded only from {places} "
+            "(copy it into your model folder, $STYLEFUSE_MODELS, to use it)"
+        )
 
 
 # What the pipeline calls on a model's TorchScript module, per task.
 _REQUIRED_METHODS = {"style": ("forward_code", "encode_style"), "fuse": ("forward",)}
 
 
-def load_model_folder(folder: Path, name: str | None = None, repository: Path | None = None,
-                      device: torch.device | str = "cpu") -> LoadedModel:
+def load_model_folder(
+    folder: Path, name: str | None = None, repository: Path | None = None, device: torch.device | str = "cpu"
+) -> LoadedModel:
     """Load the model folder `folder` (inside the search path, or inside `repository`) onto `device`."""
     import torch
 
@@ -201,11 +209,15 @@ def load_model_folder(folder: Path, name: str | None = None, repository: Path | 
             warnings.simplefilter("ignore", DeprecationWarning)
             module = torch.jit.load(str(path), map_location=torch.device(device))
     except Exception as exc:  # torch raises RuntimeError/ValueError/zip errors for corrupt files
-        raise UserError(f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}") from None
+        raise UserError(
+            f"model file {path} could not be loaded (corrupt or not TorchScript): {exc}"
+        ) from None
     missing = [m for m in _REQUIRED_METHODS[card["task"]] if not hasattr(module, m)]
     if missing:
-        raise UserError(f"model file {path} is not a stylefuse {card['task']} generator "
-                        f"(no {', '.join(missing)}); re-export it with `stylefuse train`/stylefuse.export")
+        raise UserError(
+            f"model file {path} is not a stylefuse {card['task']} generator "
+            f"(no {', '.join(missing)}); re-export it with `stylefuse train`/stylefuse.export"
+        )
     module.eval()
     for param in module.parameters():  # inference only: no autograd graph, whatever the caller's grad mode
         param.requires_grad_(False)

@@ -37,8 +37,10 @@ def connect(url):
 
 def check_own_style(info, need_default_style):
     if need_default_style and info.task == "style" and not info.has_default_style:
-        raise PluginError(f"style model {info.name!r} has no style of its own: set Style to 'A reference "
-                          "layer' and choose the layer whose style to take (or choose another model)")
+        raise PluginError(
+            f"style model {info.name!r} has no style of its own: set Style to 'A reference "
+            "layer' and choose the layer whose style to take (or choose another model)"
+        )
 
 
 def temp_root():
@@ -63,9 +65,13 @@ class ServerBackend:
             served = {m.name: m for m in client.models()}
             if requested not in served:
                 names = ", ".join(sorted(m for m, info in served.items() if info.task == task)) or "none"
-                raise PluginError(f"model {requested!r} is not served by {client.url}; {task} models there: {names}")
+                raise PluginError(
+                    f"model {requested!r} is not served by {client.url}; {task} models there: {names}"
+                )
             if served[requested].task != task:
-                raise PluginError(f"model {requested!r} is a {served[requested].task} model, not a {task} model")
+                raise PluginError(
+                    f"model {requested!r} is a {served[requested].task} model, not a {task} model"
+                )
             check_own_style(served[requested], need_default_style)
             return requested
         chosen = sfclient.pick_default(client.models(task), task, need_default_style)
@@ -92,9 +98,11 @@ class ServerBackend:
             Gimp.progress_pulse()
         if "error" in box:
             if method == "synthesis" and isinstance(box["error"], sfclient.ServerError):
-                raise PluginError(f"{self.where} could not run synthesis ({box['error']}); a server older "
-                                  "than synthesis refuses it: update it, or stop it and the plug-in runs "
-                                  "stylefuse itself") from None
+                raise PluginError(
+                    f"{self.where} could not run synthesis ({box['error']}); a server older "
+                    "than synthesis refuses it: update it, or stop it and the plug-in runs "
+                    "stylefuse itself"
+                ) from None
             raise box["error"]
         return box["result"]
 
@@ -109,8 +117,10 @@ class LocalBackend:
         known = {m.name: m for m in self.models}
         if requested and known and requested not in known:
             names = ", ".join(m.name for m in self.models if m.task == task) or "none"
-            raise PluginError(f"model {requested!r} is not installed with the local stylefuse; {task} models "
-                              f"there: {names} (run `stylefuse gimp-install` again after adding models)")
+            raise PluginError(
+                f"model {requested!r} is not installed with the local stylefuse; {task} models "
+                f"there: {names} (run `stylefuse gimp-install` again after adding models)"
+            )
         if requested in known and known[requested].task != task:
             raise PluginError(f"model {requested!r} is a {known[requested].task} model, not a {task} model")
         if requested in known:
@@ -125,8 +135,14 @@ class LocalBackend:
             ref = None
             if reference is not None:
                 ref = job.path("reference.tif")
-                sflocal.write_tiff(ref, reference.width, reference.height, reference.channels,
-                                   KIND[reference.datatype], reference.data)
+                sflocal.write_tiff(
+                    ref,
+                    reference.width,
+                    reference.height,
+                    reference.channels,
+                    KIND[reference.datatype],
+                    reference.data,
+                )
             argv = list(self.command)
             if task == "fuse":
                 argv += ["fuse", src, ref] + (["--model", model] if model else [])
@@ -151,8 +167,10 @@ class LocalBackend:
             except (OSError, KeyError, ValueError) as exc:
                 raise PluginError(f"the local stylefuse left no readable result: {exc}") from None
             if (width, height, channels, out_kind) != (source.width, source.height, source.channels, kind):
-                raise PluginError(f"the local stylefuse returned {width}x{height}x{channels} {out_kind}, expected "
-                                  f"{source.width}x{source.height}x{source.channels} {kind}")
+                raise PluginError(
+                    f"the local stylefuse returned {width}x{height}x{channels} {out_kind}, expected "
+                    f"{source.width}x{source.height}x{source.channels} {kind}"
+                )
             return data
 
 

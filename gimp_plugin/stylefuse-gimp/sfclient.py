@@ -68,7 +68,9 @@ class Tensor:
         for s in self.shape:
             n *= int(s)
         if self.datatype != "BYTES" and len(self.data) != n * DATATYPES[self.datatype]:
-            raise ValueError(f"{self.name}: {len(self.data)} bytes do not fit shape {self.shape} of {self.datatype}")
+            raise ValueError(
+                f"{self.name}: {len(self.data)} bytes do not fit shape {self.shape} of {self.datatype}"
+            )
 
 
 @dataclass
@@ -84,17 +86,21 @@ class Image:
     def tensor(self, prefix: str) -> Tensor:
         if self.datatype not in SUFFIX:
             raise ValueError(f"unsupported sample type {self.datatype}")
-        return Tensor(f"{prefix}_{SUFFIX[self.datatype]}", self.datatype,
-                      [1, self.height, self.width, self.channels], self.data)
+        return Tensor(
+            f"{prefix}_{SUFFIX[self.datatype]}",
+            self.datatype,
+            [1, self.height, self.width, self.channels],
+            self.data,
+        )
 
 
 @dataclass
 class ModelInfo:
     name: str
-    task: str = ""                 # "style" | "fuse"
+    task: str = ""  # "style" | "fuse"
     channels: int = 0
     has_default_style: bool = False
-    default: bool = False          # the server's default model of its task
+    default: bool = False  # the server's default model of its task
     state: str = ""
     parameters: dict = field(default_factory=dict)
 
@@ -113,7 +119,9 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 def check_model_name(name: str) -> str:
     """`name` if it is a plain model name (letters, digits, '.', '_', '-'), else a ClientError."""
     if not isinstance(name, str) or not _MODEL_NAME.match(name) or ".." in name:
-        raise ClientError(f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)")
+        raise ClientError(
+            f"invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (no paths)"
+        )
     return name
 
 
@@ -137,8 +145,15 @@ def _le_to_native(data: bytes, datatype: str) -> bytes:
 def encode_request(inputs: list[Tensor], outputs: list[str]) -> tuple[bytes, int]:
     """The body of a binary-extension infer request and the length of its JSON part."""
     header = {
-        "inputs": [{"name": t.name, "shape": list(t.shape), "datatype": t.datatype,
-                    "parameters": {"binary_data_size": len(t.data)}} for t in inputs],
+        "inputs": [
+            {
+                "name": t.name,
+                "shape": list(t.shape),
+                "datatype": t.datatype,
+                "parameters": {"binary_data_size": len(t.data)},
+            }
+            for t in inputs
+        ],
         "outputs": [{"name": n, "parameters": {"binary_data": True}} for n in outputs],
     }
     head = json.dumps(header, separators=(",", ":")).encode()
@@ -160,7 +175,7 @@ def decode_response(body: bytes, header_length: int | None) -> dict[str, Tensor]
         size = out.get("parameters", {}).get("binary_data_size")
         dtype = out["datatype"]
         if size is not None:
-            data = body[offset:offset + size]
+            data = body[offset : offset + size]
             offset += size
             if len(data) != size:
                 raise ServerError(f"the server's response is cut short in output {out['name']}")
@@ -186,14 +201,26 @@ class Client:
             port_ok = True
         except ValueError:
             port_ok = False
-        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or parts.path or parts.query:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or not port_ok
+            or parts.path
+            or parts.query
+        ):
             raise ClientError(f"invalid server URL {url!r}: give http://HOST:PORT, e.g. {DEFAULT_URL}")
         self.timeout = timeout
         self.connect_timeout = connect_timeout
 
     # -- transport ---------------------------------------------------------------------------
-    def _request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                 timeout: float | None = None):
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        timeout: float | None = None,
+    ):
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with _OPENER.open(req, timeout=timeout or self.timeout) as resp:
@@ -201,21 +228,27 @@ class Client:
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:
                 where = exc.headers.get("Location", "elsewhere") if exc.headers else "elsewhere"
-                raise ServerError(f"the server at {self.url} redirects to {where}; images are sent only to the "
-                                  "configured URL, so set the server URL to the real server") from None
+                raise ServerError(
+                    f"the server at {self.url} redirects to {where}; images are sent only to the "
+                    "configured URL, so set the server URL to the real server"
+                ) from None
             data = exc.read()
             message = data.decode(errors="replace").strip()
             try:
                 hl = exc.headers.get(HEADER_LENGTH)
-                message = json.loads(data[:int(hl)] if hl else data).get("error", message)
+                message = json.loads(data[: int(hl)] if hl else data).get("error", message)
             except (ValueError, AttributeError):
                 pass
             raise ServerError(f"{message or exc.reason} (HTTP {exc.code} from {self.url}{path})") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, (socket.timeout, TimeoutError)) and path.endswith("/infer"):
-                raise ServerError(f"the stylefuse server at {self.url} took longer than {timeout or self.timeout:.0f} s") from None
-            raise ServerUnreachable(f"cannot reach the stylefuse server at {self.url} ({reason}); {START_HINT}") from None
+                raise ServerError(
+                    f"the stylefuse server at {self.url} took longer than {timeout or self.timeout:.0f} s"
+                ) from None
+            raise ServerUnreachable(
+                f"cannot reach the stylefuse server at {self.url} ({reason}); {START_HINT}"
+            ) from None
 
     def _json(self, method: str, path: str, payload=None):
         body = None if payload is None else json.dumps(payload).encode()
@@ -242,15 +275,23 @@ class Client:
     def model_info(self, name: str) -> ModelInfo:
         check_model_name(name)
         config = self._json("GET", f"/v2/models/{_quote(name)}/config") or {}
-        params = {k: (v.get("string_value", "") if isinstance(v, dict) else str(v))
-                  for k, v in (config.get("parameters") or {}).items()}
+        params = {
+            k: (v.get("string_value", "") if isinstance(v, dict) else str(v))
+            for k, v in (config.get("parameters") or {}).items()
+        }
         try:
             channels = int(params.get("channels", "0") or 0)
         except ValueError:
             channels = 0
-        return ModelInfo(name=name, task=params.get("task", ""), channels=channels,
-                         has_default_style=params.get("has_default_style", "").lower() in ("1", "true", "yes"),
-                         default=params.get("default", "").lower() == "true", state="READY", parameters=params)
+        return ModelInfo(
+            name=name,
+            task=params.get("task", ""),
+            channels=channels,
+            has_default_style=params.get("has_default_style", "").lower() in ("1", "true", "yes"),
+            default=params.get("default", "").lower() == "true",
+            state="READY",
+            parameters=params,
+        )
 
     def models(self, task: str | None = None) -> list[ModelInfo]:
         """The ready stylefuse models (those with a `task` parameter), optionally of one task."""
@@ -266,9 +307,17 @@ class Client:
         hl = {k.lower(): v for k, v in resp_headers.items()}.get(HEADER_LENGTH.lower())
         return decode_response(data, int(hl) if hl is not None else None)
 
-    def run(self, model: str, source: Image, reference: Image | None = None, mask: bytes | None = None,
-            strength: float | None = None, preserve_color: bool | None = None,
-            value_range: tuple[float, float] | None = None, method: str | None = None) -> bytes:
+    def run(
+        self,
+        model: str,
+        source: Image,
+        reference: Image | None = None,
+        mask: bytes | None = None,
+        strength: float | None = None,
+        preserve_color: bool | None = None,
+        value_range: tuple[float, float] | None = None,
+        method: str | None = None,
+    ) -> bytes:
         """Stylize or fuse `source`; returns the result's bytes (same size, channels and type).
 
         `mask` is H*W little-endian float32 values in 0..1 (or None for everywhere). `method`
@@ -280,9 +329,13 @@ class Client:
         inputs = [src]
         if reference is not None:
             ref = reference.tensor("REFERENCE")
-            inputs.append(Tensor(ref.name, ref.datatype, ref.shape, _native_to_le(reference.data, reference.datatype)))
+            inputs.append(
+                Tensor(ref.name, ref.datatype, ref.shape, _native_to_le(reference.data, reference.datatype))
+            )
         if mask is not None:
-            inputs.append(Tensor("MASK", "FP32", [1, source.height, source.width], _native_to_le(mask, "FP32")))
+            inputs.append(
+                Tensor("MASK", "FP32", [1, source.height, source.width], _native_to_le(mask, "FP32"))
+            )
         if strength is not None:
             inputs.append(Tensor("STRENGTH", "FP32", [1, 1], struct.pack("<f", float(strength))))
         if preserve_color is not None:
@@ -301,7 +354,9 @@ class Client:
         out = outs[out_name]
         expected = [1, source.height, source.width, source.channels]
         if list(out.shape) != expected or out.datatype != source.datatype:
-            raise ServerError(f"the server returned {out.datatype} {out.shape}, expected {source.datatype} {expected}")
+            raise ServerError(
+                f"the server returned {out.datatype} {out.shape}, expected {source.datatype} {expected}"
+            )
         return _le_to_native(out.data, out.datatype)
 
 

@@ -70,14 +70,23 @@ def recorded_models(record):
 def list_models(record, timeout=30.0):
     """`stylefuse models --json` of the recorded core: [(name, task, has_default_style, default)]."""
     try:
-        proc = subprocess.run([*core_command(record), "models", "--json"], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, env=core_env())
+        proc = subprocess.run(
+            [*core_command(record), "models", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=core_env(),
+        )
         models = json.loads(proc.stdout)
     except (LocalError, OSError, ValueError, subprocess.SubprocessError):
         return []
     known = {m[0]: m[2] for m in recorded_models(record)}
-    return [(m["name"], m["task"], known.get(m["name"], m["task"] == "style"), bool(m.get("default")))
-            for m in models if isinstance(m, dict) and m.get("task") in ("style", "fuse")]
+    return [
+        (m["name"], m["task"], known.get(m["name"], m["task"] == "style"), bool(m.get("default")))
+        for m in models
+        if isinstance(m, dict) and m.get("task") in ("style", "fuse")
+    ]
 
 
 def core_env():
@@ -96,9 +105,18 @@ def write_tiff(path, width, height, channels, kind, data):
     if len(data) != width * height * channels * size:
         raise ValueError("pixel data does not fit the size")
     bo = "<" if sys.byteorder == "little" else ">"
-    entries = [(256, 4, [width]), (257, 4, [height]), (258, 3, [bits] * channels), (259, 3, [1]),
-               (262, 3, [2 if channels >= 3 else 1]), (273, 4, [0]), (277, 3, [channels]), (278, 4, [height]),
-               (279, 4, [len(data)]), (284, 3, [1])]
+    entries = [
+        (256, 4, [width]),
+        (257, 4, [height]),
+        (258, 3, [bits] * channels),
+        (259, 3, [1]),
+        (262, 3, [2 if channels >= 3 else 1]),
+        (273, 4, [0]),
+        (277, 3, [channels]),
+        (278, 4, [height]),
+        (279, 4, [len(data)]),
+        (284, 3, [1]),
+    ]
     if channels in (2, 4):
         entries.append((338, 3, [2]))
     entries.append((339, 3, [sample_format] * channels))
@@ -153,11 +171,18 @@ def read_tiff(path):
     bits, sample_format = tags.get(258, (1,))[0], tags.get(339, (1,))[0]
     kind = {(8, 1): "u8", (16, 1): "u16", (32, 3): "float"}.get((bits, sample_format))
     compression, predictor = tags.get(259, (1,))[0], tags.get(317, (1,))[0]
-    if kind is None or tags.get(284, (1,))[0] != 1 or 322 in tags or predictor != 1 \
-            or compression not in (1, 8, 32946):
-        raise LocalError(f"the core's result is a TIFF the plug-in cannot read (bits {bits}, sample format "
-                         f"{sample_format}, compression {compression}, predictor {predictor})")
-    parts = [blob[o:o + c] for o, c in zip(tags[273], tags[279], strict=True)]
+    if (
+        kind is None
+        or tags.get(284, (1,))[0] != 1
+        or 322 in tags
+        or predictor != 1
+        or compression not in (1, 8, 32946)
+    ):
+        raise LocalError(
+            f"the core's result is a TIFF the plug-in cannot read (bits {bits}, sample format "
+            f"{sample_format}, compression {compression}, predictor {predictor})"
+        )
+    parts = [blob[o : o + c] for o, c in zip(tags[273], tags[279], strict=True)]
     data = b"".join(zlib.decompress(p) for p in parts) if compression != 1 else b"".join(parts)
     nbytes = KINDS[kind][2]
     if len(data) != width * height * channels * nbytes:
@@ -179,9 +204,14 @@ class LocalRun:
     def __init__(self, tmp_root=None):
         self.dir = tempfile.mkdtemp(prefix="stylefuse-gimp-", dir=tmp_root)
         try:
-            self.watch = subprocess.Popen([sys.executable or "python3", os.path.join(HERE, "sfwatch.py"), self.dir],
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                          start_new_session=True, env=core_env())
+            self.watch = subprocess.Popen(
+                [sys.executable or "python3", os.path.join(HERE, "sfwatch.py"), self.dir],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+                env=core_env(),
+            )
         except OSError as exc:
             os.rmdir(self.dir)
             raise LocalError(f"cannot start the plug-in's helper process: {exc}") from None
@@ -206,8 +236,9 @@ class LocalRun:
 
     def run(self, argv, on_progress, on_pulse):
         """Run argv (the core) to its end; on_progress(fraction) or on_pulse() while it runs."""
-        self.watch.stdin.write(json.dumps({"argv": argv, "unset_env": list(UNSET_ENV),
-                                           "env": {"PYTHONUNBUFFERED": "1"}}) + "\n")
+        self.watch.stdin.write(
+            json.dumps({"argv": argv, "unset_env": list(UNSET_ENV), "env": {"PYTHONUNBUFFERED": "1"}}) + "\n"
+        )
         self.watch.stdin.flush()
         while True:
             try:

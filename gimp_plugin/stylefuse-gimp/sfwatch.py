@@ -134,8 +134,15 @@ def main(tmpdir):
             env.pop(key, None)
         write_fd, read_fd = stderr_channel()
         try:
-            proc = subprocess.Popen(job["argv"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=write_fd, cwd=tmpdir, env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                job["argv"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=write_fd,
+                cwd=tmpdir,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as exc:
             events.send("text", f"cannot run {job['argv'][0]}: {exc.strerror or exc}")
             events.send("exit", 127)

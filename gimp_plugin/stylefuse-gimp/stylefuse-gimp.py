@@ -34,8 +34,10 @@ PROC_FUSE = "plug-in-stylefuse-fuse-layers"
 MENU = "<Image>/Filters/Style & Fusion"
 RW = GObject.ParamFlags.READWRITE
 CONTEXT = 64  # pixels around a selection that are sent along
-URL_BLURB = ("URL of the stylefuse Triton server (KServe v2 HTTP), the fast path; when none answers "
-             "there, the plug-in runs the stylefuse that `stylefuse gimp-install` recorded")
+URL_BLURB = (
+    "URL of the stylefuse Triton server (KServe v2 HTTP), the fast path; when none answers "
+    "there, the plug-in runs the stylefuse that `stylefuse gimp-install` recorded"
+)
 
 
 # -- pixel formats -------------------------------------------------------------------------------
@@ -106,8 +108,10 @@ def apply(procedure, image, drawables, config, task):
         use_layer = config.get_property("style-source") == "layer"
         method = kwargs["method"] = config.get_property("method")
         if method == "synthesis" and not use_layer:
-            raise PluginError("synthesis paints with the patches of a style image: set Style to "
-                              "'A reference layer' and choose the layer that holds the painting")
+            raise PluginError(
+                "synthesis paints with the patches of a style image: set Style to "
+                "'A reference layer' and choose the layer that holds the painting"
+            )
         if method == "synthesis" and isinstance(backend, sfbackends.LocalBackend):
             model = None  # the core's synthesis uses no model
         else:
@@ -119,8 +123,13 @@ def apply(procedure, image, drawables, config, task):
             if ref is None:
                 raise PluginError("choose a reference layer for the style (or use the model's own style)")
             rfmt, rdtype, rch = pixel_format(image, ref)
-            kwargs["reference"] = sfclient.Image(ref.get_height(), ref.get_width(), rch, rdtype,
-                                                 read_pixels(ref, 0, 0, ref.get_width(), ref.get_height(), rfmt))
+            kwargs["reference"] = sfclient.Image(
+                ref.get_height(),
+                ref.get_width(),
+                rch,
+                rdtype,
+                read_pixels(ref, 0, 0, ref.get_width(), ref.get_height(), rfmt),
+            )
         label = "synthesis" if method == "synthesis" else f"{model}"
     else:
         model = backend.pick(requested, "fuse")
@@ -131,8 +140,9 @@ def apply(procedure, image, drawables, config, task):
             raise PluginError("choose a second layer other than the active one")
         # the second layer as it lies on the canvas under the source layer (transparent where it ends)
         sx, sy, _, _ = layer_geometry(other)
-        kwargs["reference"] = sfclient.Image(rh, rw, channels, dtype,
-                                             read_pixels(other, ox - sx + rx, oy - sy + ry, rw, rh, fmt))
+        kwargs["reference"] = sfclient.Image(
+            rh, rw, channels, dtype, read_pixels(other, ox - sx + rx, oy - sy + ry, rw, rh, fmt)
+        )
         label = f"{model} + {other.get_name()}"
 
     Gimp.progress_set_text(f"Style & Fusion: {label} on {backend.where}")
@@ -163,8 +173,9 @@ def apply(procedure, image, drawables, config, task):
 
 # -- GIMP procedure plumbing ---------------------------------------------------------------------
 def error_values(procedure, message):
-    return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR,
-                                       GLib.Error.new_literal(Gimp.PlugIn.error_quark(), message, 0))
+    return procedure.new_return_values(
+        Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error.new_literal(Gimp.PlugIn.error_quark(), message, 0)
+    )
 
 
 def show_dialog(procedure, config, title, fields):
@@ -228,8 +239,16 @@ def method_choice():
     return choice
 
 
-STYLE_FIELDS = ["server-url", "model", "method", "style-source", "reference-layer", "strength", "preserve-colors",
-                "output"]
+STYLE_FIELDS = [
+    "server-url",
+    "model",
+    "method",
+    "style-source",
+    "reference-layer",
+    "strength",
+    "preserve-colors",
+    "output",
+]
 FUSE_FIELDS = ["server-url", "model", "second-layer", "output"]
 
 
@@ -243,52 +262,92 @@ class StyleFusePlugIn(Gimp.PlugIn):
 
     def do_create_procedure(self, name):
         if name == PROC_STYLE:
-            proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
-                                           make_run("style", "Style Transfer", STYLE_FIELDS), None)
+            proc = Gimp.ImageProcedure.new(
+                self, name, Gimp.PDBProcType.PLUGIN, make_run("style", "Style Transfer", STYLE_FIELDS), None
+            )
             proc.set_menu_label("Style _Transfer...")
-            proc.set_documentation("Restyle the active layer with stylefuse",
-                                   "Restyles the active layer (inside the selection, if any) with a style "
-                                   "model, after the model's own style or another layer used as reference, "
-                                   "or paints it with the reference layer's patches (synthesis). Runs on "
-                                   "`stylefuse serve` when it answers, else on the local stylefuse.", name)
+            proc.set_documentation(
+                "Restyle the active layer with stylefuse",
+                "Restyles the active layer (inside the selection, if any) with a style "
+                "model, after the model's own style or another layer used as reference, "
+                "or paints it with the reference layer's patches (synthesis). Runs on "
+                "`stylefuse serve` when it answers, else on the local stylefuse.",
+                name,
+            )
         else:
-            proc = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
-                                           make_run("fuse", "Fuse Layers", FUSE_FIELDS), None)
+            proc = Gimp.ImageProcedure.new(
+                self, name, Gimp.PDBProcType.PLUGIN, make_run("fuse", "Fuse Layers", FUSE_FIELDS), None
+            )
             proc.set_menu_label("_Fuse Layers...")
-            proc.set_documentation("Fuse the active layer with a second layer (stylefuse)",
-                                   "Fuses two aligned layers (modalities, exposures, focus planes) with a "
-                                   "fusion model, on `stylefuse serve` when it answers, else on the "
-                                   "local stylefuse.", name)
+            proc.set_documentation(
+                "Fuse the active layer with a second layer (stylefuse)",
+                "Fuses two aligned layers (modalities, exposures, focus planes) with a "
+                "fusion model, on `stylefuse serve` when it answers, else on the "
+                "local stylefuse.",
+                name,
+            )
         proc.set_attribution("stylefuse", "stylefuse authors", "2026")
         proc.set_image_types("RGB*, GRAY*")
         proc.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         proc.add_menu_path(MENU)
         proc.add_string_argument("server-url", "Server _URL", URL_BLURB, sfclient.DEFAULT_URL, RW)
         if name == PROC_STYLE:
-            proc.add_choice_argument("model", "_Model", "style model (default: the server's, or the local "
-                                     "installation's, default style model)", model_choice("style"),
-                                     sfchoices.DEFAULT, RW)
-            proc.add_choice_argument("method", "M_ethod", "generator: the trained model, fast; synthesis: "
-                                     "example-based painting with the reference layer's own patches (seconds, "
-                                     "needs Style: A reference layer, uses no model)", method_choice(),
-                                     "generator", RW)
+            proc.add_choice_argument(
+                "model",
+                "_Model",
+                "style model (default: the server's, or the local installation's, default style model)",
+                model_choice("style"),
+                sfchoices.DEFAULT,
+                RW,
+            )
+            proc.add_choice_argument(
+                "method",
+                "M_ethod",
+                "generator: the trained model, fast; synthesis: "
+                "example-based painting with the reference layer's own patches (seconds, "
+                "needs Style: A reference layer, uses no model)",
+                method_choice(),
+                "generator",
+                RW,
+            )
             choice = Gimp.Choice.new()
             choice.add("model", 0, "The model's own style", "")
             choice.add("layer", 1, "A reference layer", "")
-            proc.add_choice_argument("style-source", "St_yle", "where the style comes from", choice, "model", RW)
-            proc.add_layer_argument("reference-layer", "Re_ference layer", "layer whose style to take "
-                                    "(style: A reference layer)", True, RW)
-            proc.add_double_argument("strength", "Stre_ngth", "0 keeps the layer, 1 is the full style",
-                                     0.0, 1.0, 1.0, RW)
-            proc.add_boolean_argument("preserve-colors", "_Keep original colours",
-                                      "take the style's texture, keep the layer's colours", False, RW)
+            proc.add_choice_argument(
+                "style-source", "St_yle", "where the style comes from", choice, "model", RW
+            )
+            proc.add_layer_argument(
+                "reference-layer",
+                "Re_ference layer",
+                "layer whose style to take (style: A reference layer)",
+                True,
+                RW,
+            )
+            proc.add_double_argument(
+                "strength", "Stre_ngth", "0 keeps the layer, 1 is the full style", 0.0, 1.0, 1.0, RW
+            )
+            proc.add_boolean_argument(
+                "preserve-colors",
+                "_Keep original colours",
+                "take the style's texture, keep the layer's colours",
+                False,
+                RW,
+            )
         else:
-            proc.add_choice_argument("model", "_Model", "fusion model (default: the server's, or the local "
-                                     "installation's, default fusion model)", model_choice("fuse"),
-                                     sfchoices.DEFAULT, RW)
-            proc.add_layer_argument("second-layer", "Second _layer", "the layer to fuse the active one with",
-                                    True, RW)
-        proc.add_choice_argument("output", "Out_put", "where the result goes", output_choice(), "new-layer", RW)
+            proc.add_choice_argument(
+                "model",
+                "_Model",
+                "fusion model (default: the server's, or the local installation's, default fusion model)",
+                model_choice("fuse"),
+                sfchoices.DEFAULT,
+                RW,
+            )
+            proc.add_layer_argument(
+                "second-layer", "Second _layer", "the layer to fuse the active one with", True, RW
+            )
+        proc.add_choice_argument(
+            "output", "Out_put", "where the result goes", output_choice(), "new-layer", RW
+        )
         return proc
 
 

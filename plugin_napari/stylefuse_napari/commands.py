@@ -26,7 +26,9 @@ def stylize_default(viewer: napari.viewer.Viewer) -> None:
 
     layer = viewer.layers.selection.active
     if not isinstance(layer, Image):
-        notify.error("select an image layer to stylize (Layers > Filter > Style & Fusion works on the active layer)")
+        notify.error(
+            "select an image layer to stylize (Layers > Filter > Style & Fusion works on the active layer)"
+        )
         return None
     return _guarded(lambda: stylize_layer(viewer, layer, StyleOptions()))
 
@@ -40,8 +42,10 @@ def fuse_selected(viewer: napari.viewer.Viewer) -> None:
     chosen = [layer for layer in viewer.layers if layer in viewer.layers.selection]
     images = [layer for layer in chosen if isinstance(layer, Image)]
     if len(images) != 2 or len(chosen) != 2:
-        notify.error(f"select exactly two image layers to fuse (selected: {len(images)} image layer(s)"
-                     f"{f' and {len(chosen) - len(images)} other(s)' if len(chosen) > len(images) else ''})")
+        notify.error(
+            f"select exactly two image layers to fuse (selected: {len(images)} image layer(s)"
+            f"{f' and {len(chosen) - len(images)} other(s)' if len(chosen) > len(images) else ''})"
+        )
         return None
     return _guarded(lambda: fuse_layers(viewer, images[0], images[1]))
 

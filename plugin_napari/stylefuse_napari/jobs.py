@@ -40,7 +40,9 @@ class Job:
 
         # ignore_errors: a failure is this job's to report (`_errored`: one notification); without it superqt
         # also re-raises it in the Qt event loop, where napari shows it a second time, with a traceback.
-        @thread_worker(progress={"total": max(int(total), 1), "desc": desc}, start_thread=False, ignore_errors=True)
+        @thread_worker(
+            progress={"total": max(int(total), 1), "desc": desc}, start_thread=False, ignore_errors=True
+        )
         def work():
             from stylefuse.pipeline import Cancelled
 

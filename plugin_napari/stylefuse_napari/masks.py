@@ -17,14 +17,16 @@ def mask_for(mask_layer, spatial_shape: tuple[int, ...]) -> np.ndarray | None:
     ndim = len(spatial_shape)
     if isinstance(mask_layer, Labels):
         data = np.asarray(mask_layer.data)
-        if data.ndim not in (2, ndim) or data.shape != spatial_shape[ndim - data.ndim:]:
-            raise UserError(f"mask layer {mask_layer.name!r} is {_shape(data.shape)}; the image is "
-                            f"{_shape(spatial_shape)} (a mask must match it, or one slice of it)")
+        if data.ndim not in (2, ndim) or data.shape != spatial_shape[ndim - data.ndim :]:
+            raise UserError(
+                f"mask layer {mask_layer.name!r} is {_shape(data.shape)}; the image is "
+                f"{_shape(spatial_shape)} (a mask must match it, or one slice of it)"
+            )
         mask = data > 0
     elif isinstance(mask_layer, Shapes):
         if len(mask_layer.data) == 0:
             raise UserError(f"mask layer {mask_layer.name!r} has no shapes")
-        shape = spatial_shape[ndim - mask_layer.ndim:] if mask_layer.ndim <= ndim else None
+        shape = spatial_shape[ndim - mask_layer.ndim :] if mask_layer.ndim <= ndim else None
         if shape is None:
             raise UserError(f"mask layer {mask_layer.name!r} is {mask_layer.ndim}-D; the image is {ndim}-D")
         mask = np.asarray(mask_layer.to_labels(labels_shape=shape)) > 0

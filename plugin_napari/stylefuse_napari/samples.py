@@ -45,8 +45,16 @@ def read_mni(kind: str = "t1") -> tuple[np.ndarray, tuple[float, ...], Path]:
 
 def _mni_layer(kind: str, name: str, **extra):
     volume, scale, path = read_mni(kind)
-    return (volume, {"name": name, "scale": scale, "metadata": {"source": str(path), "template": "MNI152 2009a sym"},
-                     **extra}, "image")
+    return (
+        volume,
+        {
+            "name": name,
+            "scale": scale,
+            "metadata": {"source": str(path), "template": "MNI152 2009a sym"},
+            **extra,
+        },
+        "image",
+    )
 
 
 def mni152_t1():
@@ -54,9 +62,11 @@ def mni152_t1():
 
 
 def mni152_tissues():
-    return [_mni_layer("t1", "MNI152 T1"),
-            _mni_layer("gm", "MNI152 grey matter", colormap="magenta", blending="additive", opacity=0.5),
-            _mni_layer("wm", "MNI152 white matter", colormap="green", blending="additive", opacity=0.5)]
+    return [
+        _mni_layer("t1", "MNI152 T1"),
+        _mni_layer("gm", "MNI152 grey matter", colormap="magenta", blending="additive", opacity=0.5),
+        _mni_layer("wm", "MNI152 white matter", colormap="green", blending="additive", opacity=0.5),
+    ]
 
 
 def _read_picture(name: str) -> np.ndarray:
@@ -68,11 +78,22 @@ def _read_picture(name: str) -> np.ndarray:
 
 def brain_t1_pd():
     source = {"source": "BrainWeb via ITK examples (see stylefuse/examples/LICENSES.md)"}
-    return [(_read_picture("brain_t1.png"), {"name": "brain T1", "metadata": source}, "image"),
-            (_read_picture("brain_pd.png"), {"name": "brain PD", "metadata": source}, "image")]
+    return [
+        (_read_picture("brain_t1.png"), {"name": "brain T1", "metadata": source}, "image"),
+        (_read_picture("brain_pd.png"), {"name": "brain PD", "metadata": source}, "image"),
+    ]
 
 
 def udnie():
     picture = _read_picture("udnie.jpg")
-    return [(picture, {"name": "udnie", "rgb": picture.ndim == 3,
-                       "metadata": {"source": "Francis Picabia, Udnie (1913), public domain"}}, "image")]
+    return [
+        (
+            picture,
+            {
+                "name": "udnie",
+                "rgb": picture.ndim == 3,
+                "metadata": {"source": "Francis Picabia, Udnie (1913), public domain"},
+            },
+            "image",
+        )
+    ]

@@ -13,7 +13,9 @@ import numpy as np
 from stylefuse.errors import UserError
 
 
-def plane_axes(ndim: int, displayed: tuple[int, ...] | None = None, slice_axis: int | None = None) -> tuple[int, int]:
+def plane_axes(
+    ndim: int, displayed: tuple[int, ...] | None = None, slice_axis: int | None = None
+) -> tuple[int, int]:
     """The (row, column) axes of the planes for a layer with `ndim` spatial axes.
 
     `slice_axis` (cut along it, e.g. 0 for axial slices of a Z x Y x X volume) wins; otherwise the
@@ -23,7 +25,9 @@ def plane_axes(ndim: int, displayed: tuple[int, ...] | None = None, slice_axis: 
         raise UserError(f"layer has {ndim} spatial axis; style transfer and fusion need at least 2")
     if slice_axis is not None:
         if not 0 <= slice_axis < ndim:
-            raise UserError(f"slice axis {slice_axis} does not exist in a {ndim}-D layer (axes 0..{ndim - 1})")
+            raise UserError(
+                f"slice axis {slice_axis} does not exist in a {ndim}-D layer (axes 0..{ndim - 1})"
+            )
         rest = [axis for axis in range(ndim) if axis != slice_axis]
         return rest[-2], rest[-1]
     if displayed is not None:
@@ -64,7 +68,7 @@ class Planes:
         colour = data.ndim > len(self.shape)
         order = (*self.order, len(self.shape)) if colour else self.order
         moved = np.transpose(data, order)
-        return moved.reshape(self.count, *self.plane, *moved.shape[len(self.shape):])
+        return moved.reshape(self.count, *self.plane, *moved.shape[len(self.shape) :])
 
     def join(self, planes: np.ndarray) -> np.ndarray:
         """The inverse of `split` (the colour axis may have a different size than the input's)."""

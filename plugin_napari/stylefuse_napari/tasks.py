@@ -92,15 +92,28 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     if options.method == "synthesis" and reference is None:
         from stylefuse.errors import UserError
 
-        raise UserError("synthesis paints with a painting's own patches: choose an image layer under 'style from'")
-    settings = dict(model=options.model, reference=reference, strength=options.strength,
-                    preserve_color=options.preserve_color, is_stack=True)
+        raise UserError(
+            "synthesis paints with a painting's own patches: choose an image layer under 'style from'"
+        )
+    settings = dict(
+        model=options.model,
+        reference=reference,
+        strength=options.strength,
+        preserve_color=options.preserve_color,
+        is_stack=True,
+    )
     if options.method != "generator":  # the generator is every runner's default
         settings["method"] = options.method
 
     def call(progress, should_stop):
-        return backend.stylize(stack, mask=mask_planes, batch_size=options.slicing.batch,
-                               progress=progress, cancel=should_stop, **settings)
+        return backend.stylize(
+            stack,
+            mask=mask_planes,
+            batch_size=options.slicing.batch,
+            progress=progress,
+            cancel=should_stop,
+            **settings,
+        )
 
     def done(result: np.ndarray) -> None:
         out = planes.join(result)
@@ -109,8 +122,17 @@ def stylize_layer(viewer, layer, options: StyleOptions, backend=None, on_end=Non
     return Job(f"Style transfer of {layer.name!r}", planes.count, _steps(planes, call), done, on_end).start()
 
 
-def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, slicing: Slicing | None = None,
-                backend=None, on_metrics=None, on_end=None) -> Job:
+def fuse_layers(
+    viewer,
+    a,
+    b,
+    model: str | None = None,
+    resample: bool = False,
+    slicing: Slicing | None = None,
+    backend=None,
+    on_metrics=None,
+    on_end=None,
+) -> Job:
     """Start fusing `b` into `a`; the result (a's place, dtype and range) appears as a new layer."""
     backend = backend or make_backend()
     slicing = slicing or Slicing()
@@ -121,7 +143,9 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
     _check_size(planes_b, b)
     if planes_a.lead != planes_b.lead or (planes_a.plane != planes_b.plane and not resample):
         hint = "" if planes_a.lead != planes_b.lead else "; tick 'resample' to resize b onto a"
-        raise UserError(f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}")
+        raise UserError(
+            f"layers differ in shape: {a.name!r} is {_describe(a)}, {b.name!r} is {_describe(b)}{hint}"
+        )
     stack_a, stack_b = planes_a.split(data_a), planes_b.split(data_b)
     backend.check()
     name = result_name([a.name, b.name], "fused")
@@ -129,8 +153,16 @@ def fuse_layers(viewer, a, b, model: str | None = None, resample: bool = False, 
         _range(data, f"layer {layer.name!r}")
 
     def call(progress, should_stop):
-        return backend.fuse(stack_a, stack_b, model=model, resample=resample, is_stack=True,
-                            batch_size=slicing.batch, progress=progress, cancel=should_stop)
+        return backend.fuse(
+            stack_a,
+            stack_b,
+            model=model,
+            resample=resample,
+            is_stack=True,
+            batch_size=slicing.batch,
+            progress=progress,
+            cancel=should_stop,
+        )
 
     run = _steps(planes_a, call)
 

@@ -57,31 +57,50 @@ def train_style(request: TrainRequest, on_done=None, on_end=None) -> Job:
     for layer in request.content:
         image_array(layer, "content")
     if not request.content and not request.samples:
-        raise UserError("choose content layers or tick 'bundled sample images' (the model needs content to restyle)")
+        raise UserError(
+            "choose content layers or tick 'bundled sample images' (the model needs content to restyle)"
+        )
 
     folder = Path(tempfile.mkdtemp(prefix="stylefuse-train-"))
     style = _write_layer(request.style, folder / "style.tif")
-    content = [str(_write_layer(layer, folder / f"content_{i}.tif")) for i, layer in enumerate(request.content)]
+    content = [
+        str(_write_layer(layer, folder / f"content_{i}.tif")) for i, layer in enumerate(request.content)
+    ]
     if request.samples:
         content += [str(examples_dir() / name) for name in SAMPLE_CONTENT]
-    cfg = TrainConfig(task="style", name=request.name, style=[str(style)], content=content, steps=request.steps,
-                      crop=request.crop, batch=request.batch, run_dir=str(folder / "run"),
-                      checkpoint_every=request.steps + 1, command="napari: Train style widget").validate()
+    cfg = TrainConfig(
+        task="style",
+        name=request.name,
+        style=[str(style)],
+        content=content,
+        steps=request.steps,
+        crop=request.crop,
+        batch=request.batch,
+        run_dir=str(folder / "run"),
+        checkpoint_every=request.steps + 1,
+        command="napari: Train style widget",
+    ).validate()
 
     def steps(should_stop):
         from stylefuse.pipeline import Cancelled
         from stylefuse.training import TrainingInterrupted, train
 
         try:
-            return (yield from call_with_progress(lambda progress: train(cfg, progress=progress, should_stop=should_stop),
-                                                  name=f"stylefuse-train-{cfg.name}"))
+            return (
+                yield from call_with_progress(
+                    lambda progress: train(cfg, progress=progress, should_stop=should_stop),
+                    name=f"stylefuse-train-{cfg.name}",
+                )
+            )
         except TrainingInterrupted as exc:
             raise Cancelled(str(exc)) from None
 
     def done(model_folder) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         events.models_changed.emit(cfg.name)
-        notify.info(f"model {cfg.name!r} trained ({cfg.steps} steps) and ready in Style transfer: {model_folder}")
+        notify.info(
+            f"model {cfg.name!r} trained ({cfg.steps} steps) and ready in Style transfer: {model_folder}"
+        )
         if on_done is not None:
             on_done(model_folder)
 

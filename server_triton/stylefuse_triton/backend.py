@@ -30,7 +30,9 @@ from stylefuse.runner import LocalRunner, check_method
 from .batching import ForwardStats, run_together
 
 
-def _image(inputs: dict, names: tuple[str, ...], role: str, required: bool) -> tuple[str | None, np.ndarray | None]:
+def _image(
+    inputs: dict, names: tuple[str, ...], role: str, required: bool
+) -> tuple[str | None, np.ndarray | None]:
     given = [n for n in names if n in inputs]
     if len(given) > 1:
         raise UserError(f"{role}: got {' and '.join(given)}; give exactly one of {', '.join(names)}")
@@ -40,15 +42,19 @@ def _image(inputs: dict, names: tuple[str, ...], role: str, required: bool) -> t
         return None, None
     name, array = given[0], inputs[given[0]]
     if array.ndim != 4:
-        raise UserError(f"{name} has shape {list(array.shape)}; expected N x H x W x C (4 dimensions with the batch)")
+        raise UserError(
+            f"{name} has shape {list(array.shape)}; expected N x H x W x C (4 dimensions with the batch)"
+        )
     n, h, w, c = array.shape
     if not 1 <= c <= 4:
         raise UserError(f"{name} has {c} channels; expected 1-4 (grey, grey+alpha, RGB, RGBA)")
     if array.size == 0:
         raise UserError(f"{name} is empty {list(array.shape)}")
     if h > MAX_SIDE or w > MAX_SIDE or n * h * w > MAX_PIXELS:
-        raise UserError(f"{name} {list(array.shape)} is too large: at most {MAX_SIDE} pixels a side and "
-                        f"{MAX_PIXELS} pixels (N x H x W) per request; send fewer slices per request")
+        raise UserError(
+            f"{name} {list(array.shape)} is too large: at most {MAX_SIDE} pixels a side and "
+            f"{MAX_PIXELS} pixels (N x H x W) per request; send fewer slices per request"
+        )
     if wire_dtype(array.dtype) is None or not name.endswith(wire_dtype(array.dtype)):
         raise UserError(f"{name} has dtype {array.dtype}")
     return name, array
@@ -89,7 +95,9 @@ def _mask(inputs: dict, n: int, h: int, w: int):
         return None
     mask = np.asarray(inputs["MASK"])
     if mask.ndim != 3 or mask.shape[1:] != (h, w) or mask.shape[0] not in (1, n):
-        raise UserError(f"MASK has shape {list(mask.shape)}; expected [1 or {n}, {h}, {w}] to match the source")
+        raise UserError(
+            f"MASK has shape {list(mask.shape)}; expected [1 or {n}, {h}, {w}] to match the source"
+        )
     return mask[0] if mask.shape[0] == 1 else mask
 
 
@@ -111,8 +119,10 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
     out_name = "OUTPUT_" + src_name.split("_", 1)[1]
     requested = [r for r in (requested_outputs or ()) if r]
     if requested and out_name not in requested:
-        raise UserError(f"the source is {src_name}: request {out_name} (the output has the source's dtype), "
-                        f"not {', '.join(requested)}")
+        raise UserError(
+            f"the source is {src_name}: request {out_name} (the output has the source's dtype), "
+            f"not {', '.join(requested)}"
+        )
     stray = [r for r in requested if r not in OUTPUT_NAMES]
     if stray:
         raise UserError(f"unknown output(s) {', '.join(stray)}")
@@ -130,11 +140,21 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
         if reference is not None and reference.shape[0] == 1:
             reference = reference[0]
         if reference is None and model.needs_reference:
-            raise UserError(f"style model {model.name!r} has no built-in style: give REFERENCE_* (a style image)")
-        result = runner.stylize(source if stack else source[0], model=model, reference=reference,
-                                strength=strength, mask=_mask(inputs, n, h, w), preserve_color=preserve,
-                                method=method, is_stack=stack, value_range=value_range,
-                                synthesis_size=synthesis_size)
+            raise UserError(
+                f"style model {model.name!r} has no built-in style: give REFERENCE_* (a style image)"
+            )
+        result = runner.stylize(
+            source if stack else source[0],
+            model=model,
+            reference=reference,
+            strength=strength,
+            mask=_mask(inputs, n, h, w),
+            preserve_color=preserve,
+            method=method,
+            is_stack=stack,
+            value_range=value_range,
+            synthesis_size=synthesis_size,
+        )
     else:
         for name in ("MASK", "STRENGTH", "PRESERVE_COLOR", "METHOD", "SYNTHESIS_SIZE"):
             if name in inputs:
@@ -147,8 +167,13 @@ def process(model, inputs: dict[str, np.ndarray], requested_outputs=()) -> tuple
         pair = None
         if value_range is not None or ref_range is not None:
             pair = (value_range or _own_range(source, "a"), ref_range or _own_range(reference, "b"))
-        result = runner.fuse(source if stack else source[0], reference if stack else reference[0], model=model,
-                             is_stack=stack, value_range=pair)
+        result = runner.fuse(
+            source if stack else source[0],
+            reference if stack else reference[0],
+            model=model,
+            is_stack=stack,
+            value_range=pair,
+        )
     return out_name, np.array(result.reshape(n, h, w, -1), order="C", copy=True)
 
 
@@ -180,13 +205,17 @@ def _stats_file(model: str) -> Path | None:
 def _forward_metrics(pb_utils, model: str):
     """A callback counting forwards in Triton's custom metrics, or None where the backend has none."""
     try:
-        forwards = pb_utils.MetricFamily(name="stylefuse_forwards_total",
-                                         description="generator forwards run by the stylefuse backend, by "
-                                                     "requests merged into the forward",
-                                         kind=pb_utils.MetricFamily.COUNTER)
-        rows = pb_utils.MetricFamily(name="stylefuse_forward_rows_total",
-                                     description="tile rows (batch N) through the stylefuse backend's forwards",
-                                     kind=pb_utils.MetricFamily.COUNTER)
+        forwards = pb_utils.MetricFamily(
+            name="stylefuse_forwards_total",
+            description="generator forwards run by the stylefuse backend, by "
+            "requests merged into the forward",
+            kind=pb_utils.MetricFamily.COUNTER,
+        )
+        rows = pb_utils.MetricFamily(
+            name="stylefuse_forward_rows_total",
+            description="tile rows (batch N) through the stylefuse backend's forwards",
+            kind=pb_utils.MetricFamily.COUNTER,
+        )
         row_metric = rows.Metric(labels={"model": model})
     except Exception:  # noqa: BLE001 - an older python backend: the JSON file and the log only
         return None
@@ -219,14 +248,19 @@ class TritonPythonModel:
             torch.set_num_threads(threads)
         folder = _model_folder(args)
         # The model's own folder in the repository Triton serves from: TorchScript is loaded from there only.
-        self.model = load_model_folder(folder, params.get("stylefuse_model") or args["model_name"],
-                                       repository=Path(args["model_repository"]))
+        self.model = load_model_folder(
+            folder,
+            params.get("stylefuse_model") or args["model_name"],
+            repository=Path(args["model_repository"]),
+        )
         generator = params.get("generator_model")
         if generator:  # GPU profile: the generator is its own pytorch_libtorch model, reached by BLS
             from .bls import bls_model
 
             self.model = bls_model(self.model, generator, pb_utils)
-        self.stats = ForwardStats(_stats_file(args["model_name"]), _forward_metrics(pb_utils, args["model_name"]))
+        self.stats = ForwardStats(
+            _stats_file(args["model_name"]), _forward_metrics(pb_utils, args["model_name"])
+        )
 
     def _error(self, message: str, invalid: bool = True):
         pb = self.pb
@@ -264,8 +298,10 @@ class TritonPythonModel:
         if isinstance(exc, UserError):
             return self._error(f"stylefuse: {exc}")
         if isinstance(exc, MemoryError):
-            return self._error("stylefuse: not enough memory on the server for this request; "
-                               "send fewer or smaller slices", invalid=False)
+            return self._error(
+                "stylefuse: not enough memory on the server for this request; send fewer or smaller slices",
+                invalid=False,
+            )
         # never let one request take the others down
         return self._error(f"stylefuse: internal error: {type(exc).__name__}: {exc}", invalid=False)
 

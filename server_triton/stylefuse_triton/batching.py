@@ -52,9 +52,13 @@ class ForwardStats:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"pid": os.getpid(), "forwards": self.forwards, "calls": self.requests,
-                    "max_merged": max(self.by_requests, default=0),
-                    "forwards_by_merged": {str(k): v for k, v in sorted(self.by_requests.items())}}
+            return {
+                "pid": os.getpid(),
+                "forwards": self.forwards,
+                "calls": self.requests,
+                "max_merged": max(self.by_requests, default=0),
+                "forwards_by_merged": {str(k): v for k, v in sorted(self.by_requests.items())},
+            }
 
     def save(self) -> None:
         """Write the snapshot to `path` (atomically: a reader never sees half a file)."""
@@ -204,7 +208,9 @@ class BatchingModel:
         return getattr(self.loaded, name)
 
 
-def run_together(loaded, stats: ForwardStats, jobs: list[Callable[[object], object]]) -> list[tuple[object, BaseException | None]]:
+def run_together(
+    loaded, stats: ForwardStats, jobs: list[Callable[[object], object]]
+) -> list[tuple[object, BaseException | None]]:
     """Run `jobs` (each takes the model to use) in threads whose model calls are merged; returns
     (result, error) per job, in order. One job runs in the calling thread, unbatched."""
     if len(jobs) == 1:
@@ -223,7 +229,9 @@ def run_together(loaded, stats: ForwardStats, jobs: list[Callable[[object], obje
         torch.set_num_threads(threads_wanted)
         results[i] = _run_one(jobs[i], model, rendezvous, joined=True)
 
-    threads = [threading.Thread(target=work, args=(i,), name=f"stylefuse-request-{i}") for i in range(len(jobs))]
+    threads = [
+        threading.Thread(target=work, args=(i,), name=f"stylefuse-request-{i}") for i in range(len(jobs))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -21,9 +21,13 @@ class BlsGenerator:
     def _infer(self, *tensors: torch.Tensor) -> torch.Tensor:
         pb = self.pb
         names = GENERATOR_INPUTS[self.task]
-        inputs = [pb.Tensor(n, t.detach().float().contiguous().cpu().numpy()) for n, t in zip(names, tensors, strict=True)]
-        response = pb.InferenceRequest(model_name=self.name, inputs=inputs,
-                                       requested_output_names=[GENERATOR_OUTPUT]).exec()
+        inputs = [
+            pb.Tensor(n, t.detach().float().contiguous().cpu().numpy())
+            for n, t in zip(names, tensors, strict=True)
+        ]
+        response = pb.InferenceRequest(
+            model_name=self.name, inputs=inputs, requested_output_names=[GENERATOR_OUTPUT]
+        ).exec()
         if response.has_error():
             raise RuntimeError(f"generator model {self.name!r}: {response.error().message()}")
         out = pb.get_output_tensor_by_name(response, GENERATOR_OUTPUT)
@@ -62,4 +66,6 @@ class BlsModel:
 
 
 def bls_model(loaded, generator_model: str, pb_utils) -> BlsModel:
-    return BlsModel(loaded.name, loaded.card, BlsGenerator(loaded.module, generator_model, loaded.task, pb_utils))
+    return BlsModel(
+        loaded.name, loaded.card, BlsGenerator(loaded.module, generator_model, loaded.task, pb_utils)
+    )

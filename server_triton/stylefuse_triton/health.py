@@ -42,12 +42,24 @@ def post(url: str, body: dict | None = None, timeout: float = 30.0) -> tuple[int
 
 def probe_inputs(task: str, has_default_style: bool) -> list[dict]:
     """A tiny real request (KServe v2 JSON): 8 x 8 RGB, plus a reference where the model needs one."""
-    inputs = [{"name": "SOURCE_UINT8", "shape": [1, 8, 8, 3], "datatype": "UINT8",
-               "data": [(i * 37) % 256 for i in range(192)]}]
+    inputs = [
+        {
+            "name": "SOURCE_UINT8",
+            "shape": [1, 8, 8, 3],
+            "datatype": "UINT8",
+            "data": [(i * 37) % 256 for i in range(192)],
+        }
+    ]
     side = 8 if task == "fuse" else 32  # fusion: same size as the source; style: big enough to encode
     if task == "fuse" or not has_default_style:
-        inputs.append({"name": "REFERENCE_UINT8", "shape": [1, side, side, 3], "datatype": "UINT8",
-                       "data": [(i * 53) % 256 for i in range(side * side * 3)]})
+        inputs.append(
+            {
+                "name": "REFERENCE_UINT8",
+                "shape": [1, side, side, 3],
+                "datatype": "UINT8",
+                "data": [(i * 53) % 256 for i in range(side * side * 3)],
+            }
+        )
     return inputs
 
 
@@ -69,8 +81,10 @@ class Health:
         params = self.model_parameters(model)
         if params.get("stylefuse_role") != "pipeline":
             return None if get(f"{self.http_url}/v2/models/{model}/ready")[0] == 200 else "not ready"
-        body = {"inputs": probe_inputs(params.get("task", "style"), params.get("has_default_style") == "true"),
-                "outputs": [{"name": "OUTPUT_UINT8"}]}
+        body = {
+            "inputs": probe_inputs(params.get("task", "style"), params.get("has_default_style") == "true"),
+            "outputs": [{"name": "OUTPUT_UINT8"}],
+        }
         status, text = post(f"{self.http_url}/v2/models/{model}/infer", body, timeout or self.probe_timeout)
         return None if status == 200 else (text.decode(errors="replace") or f"HTTP {status}")
 
@@ -87,8 +101,11 @@ class Health:
         status, body = get(f"{self.metrics_url}/metrics", timeout=5)
         if status != 200:
             return None
-        found = re.findall(rf'^nv_inference_pending_request_count\{{[^}}]*model="{re.escape(model)}"[^}}]*\}}\s+(\S+)$',
-                           body.decode(errors="replace"), re.M)
+        found = re.findall(
+            rf'^nv_inference_pending_request_count\{{[^}}]*model="{re.escape(model)}"[^}}]*\}}\s+(\S+)$',
+            body.decode(errors="replace"),
+            re.M,
+        )
         return int(sum(float(v) for v in found)) if found else None
 
     def working(self, model: str, finished_before: int | None) -> bool:

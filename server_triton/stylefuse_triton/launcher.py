@@ -47,9 +47,11 @@ def stub_bin() -> Path:
         return Path(sys.executable).parent
     env = stub_env_dir()
     if not stub_env_ready(env):
-        raise UserError(f"numpy {numpy.__version__} is installed, but Triton's python backend stub needs numpy<2; "
-                        f"create its side environment once with: {sys.executable} -m stylefuse_triton.stubenv "
-                        f"(or set ${STUB_ENV_VAR} to one)")
+        raise UserError(
+            f"numpy {numpy.__version__} is installed, but Triton's python backend stub needs numpy<2; "
+            f"create its side environment once with: {sys.executable} -m stylefuse_triton.stubenv "
+            f"(or set ${STUB_ENV_VAR} to one)"
+        )
     return env / "bin"
 
 
@@ -57,8 +59,10 @@ def pytriton_dir() -> Path:
     """The folder of the `tritonserver` distribution inside the installed nvidia-pytriton wheel."""
     spec = importlib.util.find_spec("pytriton")  # located, not imported: its Python API is not needed
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("the Triton server is not installed; install it with: "
-                        "pip install --no-deps nvidia-pytriton==0.7.0 (and pip install 'stylefuse[serve]')")
+        raise UserError(
+            "the Triton server is not installed; install it with: "
+            "pip install --no-deps nvidia-pytriton==0.7.0 (and pip install 'stylefuse[serve]')"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / "tritonserver"
     if not (folder / "bin" / "tritonserver").is_file():
         raise UserError(f"no tritonserver binary in {folder}; reinstall nvidia-pytriton==0.7.0")
@@ -94,7 +98,11 @@ def _mapped_shm(pids: list[int]) -> set[str]:
             maps = psutil.Process(pid).memory_maps(grouped=True)
         except psutil.Error:
             continue
-        names |= {m.path.split(" (deleted)")[0] for m in maps if m.path.startswith("/dev/shm/") and SHM_PREFIX in m.path}
+        names |= {
+            m.path.split(" (deleted)")[0]
+            for m in maps
+            if m.path.startswith("/dev/shm/") and SHM_PREFIX in m.path
+        }
     return names
 
 
@@ -115,9 +123,11 @@ def exposure_warning(host: str, ports: tuple[int, ...]) -> str | None:
     if is_loopback(host):
         return None
     where = "every network interface" if host in ("0.0.0.0", "::", "") else host
-    return (f"stylefuse serve: warning: listening on {where} (ports {', '.join(map(str, ports))}): anyone who "
-            "can reach this machine can send images and get the results, without authentication; "
-            "leave out --host (127.0.0.1, this machine only) unless that is what you want")
+    return (
+        f"stylefuse serve: warning: listening on {where} (ports {', '.join(map(str, ports))}): anyone who "
+        "can reach this machine can send images and get the results, without authentication; "
+        "leave out --host (127.0.0.1, this machine only) unless that is what you want"
+    )
 
 
 class TritonServer(Health):
@@ -128,11 +138,25 @@ class TritonServer(Health):
     answers for these within seconds instead of after every model's backend has started.
     """
 
-    def __init__(self, repo, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
-                 metrics_port: int = 8002, models: list[str] | None = None, log_path=None,
-                 extra_args: tuple[str, ...] = (), first: list[str] | None = None):
+    def __init__(
+        self,
+        repo,
+        host: str = "127.0.0.1",
+        http_port: int = 8000,
+        grpc_port: int = 8001,
+        metrics_port: int = 8002,
+        models: list[str] | None = None,
+        log_path=None,
+        extra_args: tuple[str, ...] = (),
+        first: list[str] | None = None,
+    ):
         self.repo = Path(repo).resolve()
-        self.host, self.http_port, self.grpc_port, self.metrics_port = host, http_port, grpc_port, metrics_port
+        self.host, self.http_port, self.grpc_port, self.metrics_port = (
+            host,
+            http_port,
+            grpc_port,
+            metrics_port,
+        )
         self.models = list(models or sorted(p.parent.name for p in self.repo.glob("*/config.pbtxt")))
         self.first = [m for m in self.models if m in first] if first else list(self.models)
         self.loaded: set[str] = set()  # models known to be loaded (the health probe looks at these only)
@@ -175,16 +199,29 @@ class TritonServer(Health):
             shutil.copy2(stub, backends / "python" / stub.name)
         env = dict(os.environ)
         libs = [sysconfig.get_config_var("LIBDIR") or "", str(ts.parent.parent / "nvidia_pytriton.libs")]
-        env["LD_LIBRARY_PATH"] = os.pathsep.join([p for p in libs if p] + [env.get("LD_LIBRARY_PATH", "")]).rstrip(os.pathsep)
-        env["PATH"] = os.pathsep.join([str(stub_bin()), str(Path(sys.executable).parent), env.get("PATH", "")])
-        cmd = [str(ts / "bin" / "tritonserver"), f"--model-repository={self.repo}",
-               f"--backend-directory={backends}", f"--cache-directory={ts / 'caches'}",
-               "--exit-timeout-secs=5", "--model-control-mode=explicit",
-               # strict readiness would say "not ready" while the rest load in the background
-               f"--strict-readiness={'true' if self.first == self.models else 'false'}",
-               f"--http-address={self.host}", f"--grpc-address={self.host}", f"--metrics-address={self.host}",
-               f"--http-port={self.http_port}", f"--grpc-port={self.grpc_port}", f"--metrics-port={self.metrics_port}",
-               "--log-verbose=0"]
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(
+            [p for p in libs if p] + [env.get("LD_LIBRARY_PATH", "")]
+        ).rstrip(os.pathsep)
+        env["PATH"] = os.pathsep.join(
+            [str(stub_bin()), str(Path(sys.executable).parent), env.get("PATH", "")]
+        )
+        cmd = [
+            str(ts / "bin" / "tritonserver"),
+            f"--model-repository={self.repo}",
+            f"--backend-directory={backends}",
+            f"--cache-directory={ts / 'caches'}",
+            "--exit-timeout-secs=5",
+            "--model-control-mode=explicit",
+            # strict readiness would say "not ready" while the rest load in the background
+            f"--strict-readiness={'true' if self.first == self.models else 'false'}",
+            f"--http-address={self.host}",
+            f"--grpc-address={self.host}",
+            f"--metrics-address={self.host}",
+            f"--http-port={self.http_port}",
+            f"--grpc-port={self.grpc_port}",
+            f"--metrics-port={self.metrics_port}",
+            "--log-verbose=0",
+        ]
         cmd += [f"--load-model={m}" for m in self.first]
         return cmd + list(self.extra_args), env
 
@@ -193,8 +230,14 @@ class TritonServer(Health):
             raise UserError(f"Triton model repository {self.repo} not found")
         cmd, env = self.command()
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.loaded = set()
         self.wait_ready(timeout)
         self.loaded = set(self.first)
@@ -223,7 +266,9 @@ class TritonServer(Health):
                 t.join()
             self.track_shm()
             if say is not None:
-                say(f"all models loaded in {time.monotonic() - start:.1f} s more: {', '.join(sorted(self.loaded))}")
+                say(
+                    f"all models loaded in {time.monotonic() - start:.1f} s more: {', '.join(sorted(self.loaded))}"
+                )
 
         self._loader = threading.Thread(target=load_all, name="stylefuse-load-rest", daemon=True)
         self._loader.start()
@@ -242,13 +287,17 @@ class TritonServer(Health):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise UserError(f"tritonserver exited with code {self.process.returncode} while starting; "
-                                f"log {self.log_path}:\n{self.log_tail()}")
+                raise UserError(
+                    f"tritonserver exited with code {self.process.returncode} while starting; "
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
             if self.ready():
                 return
             time.sleep(0.25)
         self.stop()
-        raise UserError(f"tritonserver was not ready within {timeout:.0f} s; log {self.log_path}:\n{self.log_tail()}")
+        raise UserError(
+            f"tritonserver was not ready within {timeout:.0f} s; log {self.log_path}:\n{self.log_tail()}"
+        )
 
     def ready(self) -> bool:
         if _get(f"{self.http_url}/v2/health/ready")[0] != 200:
@@ -276,7 +325,10 @@ class TritonServer(Health):
                     proc.kill()
                     proc.wait(10)
             code = proc.returncode
-            for pid in {*children, *self.stubs}:  # stubs orphaned by a killed server (checked again: pids get reused)
+            for pid in {
+                *children,
+                *self.stubs,
+            }:  # stubs orphaned by a killed server (checked again: pids get reused)
                 if _is_stub(pid):
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -310,16 +362,30 @@ def first_models(repo: Path, models: list[str]) -> list[str]:
     """The models to have ready first: each task's default (config parameter `default`), with their
     GPU-profile generator models; all of `models` if none is marked."""
     marked = re.compile(r'key:\s*"default"\s*value:\s*\{\s*string_value:\s*"true"')
-    first = [m for m in models if (repo / m / "config.pbtxt").is_file()
-             and marked.search((repo / m / "config.pbtxt").read_text(errors="replace"))]
+    first = [
+        m
+        for m in models
+        if (repo / m / "config.pbtxt").is_file()
+        and marked.search((repo / m / "config.pbtxt").read_text(errors="replace"))
+    ]
     first += [f"{m}-generator" for m in first if f"{m}-generator" in models]
     return first or list(models)
 
 
-def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: int = 8001,
-          metrics_port: int = 8002, models: list[str] | None = None, ready_timeout: float = 180.0,
-          health_interval: float = 30.0, say=print, instances: int | None = None, kind: str | None = None,
-          lazy: bool = True) -> int:
+def serve(
+    repo=None,
+    host: str = "127.0.0.1",
+    http_port: int = 8000,
+    grpc_port: int = 8001,
+    metrics_port: int = 8002,
+    models: list[str] | None = None,
+    ready_timeout: float = 180.0,
+    health_interval: float = 30.0,
+    say=print,
+    instances: int | None = None,
+    kind: str | None = None,
+    lazy: bool = True,
+) -> int:
     """`stylefuse serve`: export the models if no repository is given, run the server until Ctrl-C/SIGTERM.
 
     `instances`/`kind` shape the repository written here (a given `repo` has its own config.pbtxt).
@@ -332,22 +398,30 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
     if warning:
         print(warning, file=sys.stderr, flush=True)
     if repo is not None and (instances is not None or kind is not None):
-        raise UserError("--instances and --kind shape the repository `stylefuse serve` writes itself; a --repo "
-                        "has its own config.pbtxt (instance_group, kind): leave out --repo, or edit that file")
+        raise UserError(
+            "--instances and --kind shape the repository `stylefuse serve` writes itself; a --repo "
+            "has its own config.pbtxt (instance_group, kind): leave out --repo, or edit that file"
+        )
     own_repo = None
     if repo is None:
         own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))
         # N instances share the cores: each gets its part (more threads than cores only thrash)
         threads = max(1, (os.cpu_count() or 1) // instances) if instances and instances > 1 else 0
-        written = write_repository(own_repo, models, profile=kind or "cpu", instances=instances or 1,
-                                   torch_threads=threads)
-        say(f"exported {', '.join(written)} to {own_repo} ({kind or 'cpu'} profile, {instances or 1} "
-            f"instance(s) per model)")
+        written = write_repository(
+            own_repo, models, profile=kind or "cpu", instances=instances or 1, torch_threads=threads
+        )
+        say(
+            f"exported {', '.join(written)} to {own_repo} ({kind or 'cpu'} profile, {instances or 1} "
+            f"instance(s) per model)"
+        )
         repo = own_repo
     server = TritonServer(repo, host, http_port, grpc_port, metrics_port, models=models)
     if models:  # the models asked for, and a GPU profile's generators with them
-        server.models = [m for m in server.models if m in models or m.removesuffix("-generator") in models] \
-            if own_repo is not None else server.models
+        server.models = (
+            [m for m in server.models if m in models or m.removesuffix("-generator") in models]
+            if own_repo is not None
+            else server.models
+        )
         server.first = list(server.models)
     elif lazy:
         server.first = first_models(Path(repo), server.models)
@@ -365,13 +439,19 @@ def serve(repo=None, host: str = "127.0.0.1", http_port: int = 8000, grpc_port: 
         server.start(ready_timeout)
         say(f"tritonserver ready in {time.monotonic() - start:.1f} s: models {', '.join(server.first)}")
         if server.load_rest(say) is not None:
-            say(f"  loading the others in the background: {', '.join(m for m in server.models if m not in server.first)}")
-        say(f"  gRPC {server.grpc_url}   HTTP {server.http_url}   metrics http://{host}:{metrics_port}/metrics")
+            say(
+                f"  loading the others in the background: {', '.join(m for m in server.models if m not in server.first)}"
+            )
+        say(
+            f"  gRPC {server.grpc_url}   HTTP {server.http_url}   metrics http://{host}:{metrics_port}/metrics"
+        )
         say(f"  log {server.log_path}; Ctrl-C stops it")
         while True:
             time.sleep(health_interval)
             if server.process.poll() is not None:
-                raise UserError(f"tritonserver exited with code {server.process.returncode}:\n{server.log_tail()}")
+                raise UserError(
+                    f"tritonserver exited with code {server.process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 busy = dict(server.busy)
                 for model in server.heal():

@@ -35,9 +35,11 @@ Needs the `stylefuse` package (with stylefuse_triton) installed in the Python th
 
 from stylefuse_triton.backend import TritonPythonModel  # noqa: F401
 '''
-WIRE_DOC = ("inputs SOURCE_{UINT8,UINT16,INT16,FP32} N x H x W x C (exactly one), REFERENCE_<same dtypes> "
-            "(style image or second image), MASK FP32 N x H x W, STRENGTH FP32 N x 1, PRESERVE_COLOR BOOL N x 1, "
-            "VALUE_RANGE / REFERENCE_VALUE_RANGE FP32 N x 2, METHOD BYTES N x 1; output OUTPUT_<source dtype> N x H x W x C")
+WIRE_DOC = (
+    "inputs SOURCE_{UINT8,UINT16,INT16,FP32} N x H x W x C (exactly one), REFERENCE_<same dtypes> "
+    "(style image or second image), MASK FP32 N x H x W, STRENGTH FP32 N x 1, PRESERVE_COLOR BOOL N x 1, "
+    "VALUE_RANGE / REFERENCE_VALUE_RANGE FP32 N x 2, METHOD BYTES N x 1; output OUTPUT_<source dtype> N x H x W x C"
+)
 
 
 def _dims(dims) -> str:
@@ -54,8 +56,10 @@ def _join(items) -> str:
 
 
 def _parameters(params: dict) -> str:
-    items = ",\n".join(f'  {{\n    key: "{k}"\n    value: {{ string_value: {json.dumps(str(v))} }}\n  }}'
-                       for k, v in params.items())
+    items = ",\n".join(
+        f'  {{\n    key: "{k}"\n    value: {{ string_value: {json.dumps(str(v))} }}\n  }}'
+        for k, v in params.items()
+    )
     return f"parameters [\n{items}\n]\n"
 
 
@@ -63,8 +67,9 @@ def _warmup(name: str, tensors: dict) -> str:
     """tensors: name -> (dtype, dims); random data (a zero style reference gives no style)."""
     inputs = "\n".join(
         f'    inputs {{\n      key: "{k}"\n      value {{\n        data_type: TYPE_{dt}\n'
-        f'        dims: {_dims(dims)}\n        random_data: true\n      }}\n    }}'
-        for k, (dt, dims) in tensors.items())
+        f"        dims: {_dims(dims)}\n        random_data: true\n      }}\n    }}"
+        for k, (dt, dims) in tensors.items()
+    )
     return f'model_warmup [\n  {{\n    name: "{name}"\n    batch_size: 1\n{inputs}\n  }}\n]\n'
 
 
@@ -75,18 +80,28 @@ def _is_default(name: str, task: str) -> bool:
         return False
 
 
-def pipeline_config(name: str, card: dict, profile: str = "cpu", generator_model: str | None = None,
-                    instances: int = 1, torch_threads: int = 0) -> str:
+def pipeline_config(
+    name: str,
+    card: dict,
+    profile: str = "cpu",
+    generator_model: str | None = None,
+    instances: int = 1,
+    torch_threads: int = 0,
+) -> str:
     """config.pbtxt of the client-facing pipeline model (python backend)."""
     inputs = [_tensor(f"SOURCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
     inputs += [_tensor(f"REFERENCE_{d}", d, (-1, -1, -1), True) for d in DTYPES]
-    inputs += [_tensor(n, "STRING" if dt == "BYTES" else dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()]
+    inputs += [
+        _tensor(n, "STRING" if dt == "BYTES" else dt, dims, True) for n, (dt, dims) in SCALAR_INPUTS.items()
+    ]
     outputs = [_tensor(f"OUTPUT_{d}", d, (-1, -1, -1)) for d in DTYPES]
     P = MODEL_PARAMETERS  # noqa: N806 - the protocol's parameter names
     params = {
         P["task"]: card["task"],
         P["channels"]: int(card["channels"]),
-        P["has_default_style"]: "true" if card.get("task") == "style" and card.get("has_default_style") else "false",
+        P["has_default_style"]: "true"
+        if card.get("task") == "style" and card.get("has_default_style")
+        else "false",
         # this installation's default of the task (stylefuse.model_choice): clients pick it when none is named
         P["default"]: "true" if _is_default(name, card["task"]) else "false",
         "stylefuse_model": name,
@@ -98,11 +113,13 @@ def pipeline_config(name: str, card: dict, profile: str = "cpu", generator_model
     }
     if generator_model:
         params["generator_model"] = generator_model
-    text = (f'name: "{name}"\nbackend: "python"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
-            f"input [\n{_join(inputs)}\n]\noutput [\n{_join(outputs)}\n]\n"
-            "dynamic_batching {\n  max_queue_delay_microseconds: 1000\n}\n"
-            f"instance_group [\n  {{\n    count: {instances}\n    kind: KIND_CPU\n  }}\n]\n"
-            "version_policy: { latest: { num_versions: 1 } }\n" + _parameters(params))
+    text = (
+        f'name: "{name}"\nbackend: "python"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
+        f"input [\n{_join(inputs)}\n]\noutput [\n{_join(outputs)}\n]\n"
+        "dynamic_batching {\n  max_queue_delay_microseconds: 1000\n}\n"
+        f"instance_group [\n  {{\n    count: {instances}\n    kind: KIND_CPU\n  }}\n]\n"
+        "version_policy: { latest: { num_versions: 1 } }\n" + _parameters(params)
+    )
     if not generator_model:  # with BLS the generator may still be loading: it warms up itself
         warm = {"SOURCE_UINT8": ("UINT8", (16, 16, 3))}
         if card["task"] == "fuse":
@@ -117,27 +134,44 @@ def generator_signature(card: dict) -> dict:
     """The generator model's tensors: name -> (dtype, dims after N); output last."""
     c = int(card["channels"])
     first, second = GENERATOR_INPUTS[card["task"]]
-    second_dims = (int(card["architecture"]["config"]["code_dim"]),) if card["task"] == "style" else (c, -1, -1)
-    return {first: ("FP32", (c, -1, -1)), second: ("FP32", second_dims), GENERATOR_OUTPUT: ("FP32", (c, -1, -1))}
+    second_dims = (
+        (int(card["architecture"]["config"]["code_dim"]),) if card["task"] == "style" else (c, -1, -1)
+    )
+    return {
+        first: ("FP32", (c, -1, -1)),
+        second: ("FP32", second_dims),
+        GENERATOR_OUTPUT: ("FP32", (c, -1, -1)),
+    }
 
 
 def generator_config(name: str, card: dict, fp16: bool = False, generator_format: str = "torchscript") -> str:
     sig = generator_signature(card)
     names = list(sig)
     inputs = [_tensor(n, *sig[n]) for n in names[:-1]]
-    warm = {n: (dt, tuple(64 if d == -1 else d for d in dims)) for n, (dt, dims) in sig.items() if n != names[-1]}
+    warm = {
+        n: (dt, tuple(64 if d == -1 else d for d in dims)) for n, (dt, dims) in sig.items() if n != names[-1]
+    }
     onnx = generator_format == "onnx"
     platform, filename = ("onnxruntime_onnx", "model.onnx") if onnx else ("pytorch_libtorch", MODEL_FILE)
-    params = {} if onnx else {"INFERENCE_MODE": "true", "DISABLE_OPTIMIZED_EXECUTION": "false",
-                              "precision": "fp16" if fp16 else "fp32"}
-    return (f'name: "{name}"\nplatform: "{platform}"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
-            f"input [\n{_join(inputs)}\n]\noutput [\n{_tensor(names[-1], *sig[names[-1]])}\n]\n"
-            "dynamic_batching { }\n"
-            "instance_group [\n  {\n    count: 1\n    kind: KIND_GPU\n  }\n]\n"
-            "version_policy: { latest: { num_versions: 1 } }\n"
-            f'default_model_filename: "{filename}"\n'
-            + (_parameters(params) if params else "")
-            + _warmup("fp32_64x64", warm))
+    params = (
+        {}
+        if onnx
+        else {
+            "INFERENCE_MODE": "true",
+            "DISABLE_OPTIMIZED_EXECUTION": "false",
+            "precision": "fp16" if fp16 else "fp32",
+        }
+    )
+    return (
+        f'name: "{name}"\nplatform: "{platform}"\nmax_batch_size: {MAX_BATCH_SIZE}\n'
+        f"input [\n{_join(inputs)}\n]\noutput [\n{_tensor(names[-1], *sig[names[-1]])}\n]\n"
+        "dynamic_batching { }\n"
+        "instance_group [\n  {\n    count: 1\n    kind: KIND_GPU\n  }\n]\n"
+        "version_policy: { latest: { num_versions: 1 } }\n"
+        f'default_model_filename: "{filename}"\n'
+        + (_parameters(params) if params else "")
+        + _warmup("fp32_64x64", warm)
+    )
 
 
 def onnx_generator(folder: Path, card: dict) -> bytes | Path:
@@ -209,8 +243,15 @@ def _write_model(root: Path, name: str, files: dict[str, bytes | Path], config: 
         raise
 
 
-def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False, instances: int = 1,
-                     torch_threads: int = 0, generator_format: str = "torchscript") -> list[str]:
+def write_repository(
+    root,
+    models=None,
+    profile: str = "cpu",
+    fp16: bool = False,
+    instances: int = 1,
+    torch_threads: int = 0,
+    generator_format: str = "torchscript",
+) -> list[str]:
     """Write (or update) a Triton model repository at `root` for `models` (default: all installed).
 
     Returns the names of the models written.
@@ -220,7 +261,9 @@ def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False
     if generator_format not in ("torchscript", "onnx"):
         raise UserError(f"unknown generator format {generator_format!r}: use torchscript or onnx")
     if generator_format == "onnx" and profile != "gpu":
-        raise UserError("--generator-format onnx is for the gpu profile (the cpu one runs the generator in python)")
+        raise UserError(
+            "--generator-format onnx is for the gpu profile (the cpu one runs the generator in python)"
+        )
     if generator_format == "onnx" and fp16:
         raise UserError("fp16 is for the TorchScript generator (pytorch_libtorch); the ONNX one runs in fp32")
     root = Path(root)
@@ -233,17 +276,29 @@ def write_repository(root, models=None, profile: str = "cpu", fp16: bool = False
         return _write_models(root, entries, profile, fp16, instances, torch_threads, generator_format)
     except OSError as exc:  # a full disk, a read-only folder: each model folder is written aside, so
         # the repository holds only complete models (old or new), never a half-written one
-        raise UserError(f"cannot write the Triton repository {root}: {exc.strerror or exc}; models already "
-                        "there are unchanged (free some space or choose another folder)") from None
+        raise UserError(
+            f"cannot write the Triton repository {root}: {exc.strerror or exc}; models already "
+            "there are unchanged (free some space or choose another folder)"
+        ) from None
 
 
-def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int, torch_threads: int,
-                  generator_format: str = "torchscript") -> list[str]:
+def _write_models(
+    root: Path,
+    entries,
+    profile: str,
+    fp16: bool,
+    instances: int,
+    torch_threads: int,
+    generator_format: str = "torchscript",
+) -> list[str]:
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for entry in entries:
-        files = {MODEL_FILE: entry.folder / MODEL_FILE, CARD_FILE: entry.folder / CARD_FILE,
-                 "model.py": MODEL_PY.encode()}
+        files = {
+            MODEL_FILE: entry.folder / MODEL_FILE,
+            CARD_FILE: entry.folder / CARD_FILE,
+            "model.py": MODEL_PY.encode(),
+        }
         generator = None
         if profile == "gpu":
             import io
@@ -257,10 +312,18 @@ def _write_models(root: Path, entries, profile: str, fp16: bool, instances: int,
                 buffer = io.BytesIO()
                 torch.jit.save(script_generator_graph(entry.folder, entry.card, fp16), buffer)
                 generator_files = {MODEL_FILE: buffer.getvalue()}
-            _write_model(root, generator, generator_files,
-                         generator_config(generator, entry.card, fp16, generator_format))
+            _write_model(
+                root,
+                generator,
+                generator_files,
+                generator_config(generator, entry.card, fp16, generator_format),
+            )
             written.append(generator)
-        _write_model(root, entry.name, files,
-                     pipeline_config(entry.name, entry.card, profile, generator, instances, torch_threads))
+        _write_model(
+            root,
+            entry.name,
+            files,
+            pipeline_config(entry.name, entry.card, profile, generator, instances, torch_threads),
+        )
         written.append(entry.name)
     return written

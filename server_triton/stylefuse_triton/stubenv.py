@@ -27,8 +27,11 @@ def _site_packages(env: Path) -> Path:
 
 
 def stub_env_ready(env: Path) -> bool:
-    return (env / "bin" / "python3").exists() and (_site_packages(env) / "numpy").is_dir() and \
-        (_site_packages(env) / PTH_NAME).is_file()
+    return (
+        (env / "bin" / "python3").exists()
+        and (_site_packages(env) / "numpy").is_dir()
+        and (_site_packages(env) / PTH_NAME).is_file()
+    )
 
 
 def create_stub_env(env: Path | None = None) -> Path:
@@ -37,8 +40,21 @@ def create_stub_env(env: Path | None = None) -> Path:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
     site = _site_packages(env)
     if not (site / "numpy").is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
-                        "--no-deps", "--target", str(site), STUB_NUMPY], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(site),
+                STUB_NUMPY,
+            ],
+            check=True,
+        )
     main_site = sysconfig.get_paths()["purelib"]
     (site / PTH_NAME).write_text(f"import site; site.addsitedir({main_site!r})\n")
     return env

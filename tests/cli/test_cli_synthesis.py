@@ -39,8 +39,18 @@ def files(tmp_path_factory):
 
 def test_synthesis_writes_a_painted_image_and_keeps_the_input(files):
     before = sha256(files / "photo.png")
-    res = run("stylize", files / "photo.png", "--style", files / "painting.png", "--method", "synthesis",
-              "--synthesis-size", "64", "-o", files / "out.png")
+    res = run(
+        "stylize",
+        files / "photo.png",
+        "--style",
+        files / "painting.png",
+        "--method",
+        "synthesis",
+        "--synthesis-size",
+        "64",
+        "-o",
+        files / "out.png",
+    )
     assert res.returncode == 0, res.stderr
     assert sha256(files / "photo.png") == before
     src = np.asarray(Image.open(files / "photo.png"))

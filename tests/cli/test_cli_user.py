@@ -31,7 +31,9 @@ def env(tmp_path_factory) -> dict:
 
 
 def run(args, env, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN), *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(BIN), *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def picture(path: Path, seed: int, h: int = 36, w: int = 44, channels: int | None = 3) -> Path:
@@ -64,7 +66,9 @@ def test_every_flag_of_every_command_has_help():
             if isinstance(action, argparse._SubParsersAction):
                 continue
             if not (action.help or "").strip() or action.help == argparse.SUPPRESS:
-                missing.append(f"stylefuse {name} {'/'.join(action.option_strings) or action.dest}".replace("  ", " "))
+                missing.append(
+                    f"stylefuse {name} {'/'.join(action.option_strings) or action.dest}".replace("  ", " ")
+                )
     assert not missing, "flags without help text: " + ", ".join(missing)
 
 

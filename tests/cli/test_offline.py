@@ -30,8 +30,13 @@ def _env(tmp_path):
 
 def test_demo_runs_with_sockets_denied(tmp_path):
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-c", _DENY_NETWORK, "-q", "demo", "-o", str(out)],
-                          env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DENY_NETWORK, "-q", "demo", "-o", str(out)],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "network access attempted" not in proc.stderr
     assert sorted(p.suffix for p in out.iterdir() if p.suffix == ".png")
@@ -43,7 +48,12 @@ def test_demo_runs_in_a_network_namespace_without_interfaces(tmp_path):
     if probe.returncode != 0:
         pytest.skip(f"unshare --net not permitted here: {probe.stderr.decode()[-200:]}")
     out = tmp_path / "demo"
-    proc = subprocess.run(["unshare", "--net", sys.executable, "-m", "stylefuse.cli", "-q", "demo", "-o", str(out)],
-                          env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["unshare", "--net", sys.executable, "-m", "stylefuse.cli", "-q", "demo", "-o", str(out)],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert any(p.suffix == ".png" for p in out.iterdir())

@@ -12,8 +12,11 @@ OUT = os.path.join(SPEC_DIR, "out")  # noqa: F821 (defined by the -b code)
 os.makedirs(OUT, exist_ok=True)
 PROCS = {"style": "plug-in-stylefuse-style-transfer", "fuse": "plug-in-stylefuse-fuse-layers"}
 RUN_MODES = {"noninteractive": Gimp.RunMode.NONINTERACTIVE, "last-vals": Gimp.RunMode.WITH_LAST_VALS}
-PRECISIONS = {"float-non-linear": Gimp.Precision.FLOAT_NON_LINEAR, "float-linear": Gimp.Precision.FLOAT_LINEAR,
-              "u16-non-linear": Gimp.Precision.U16_NON_LINEAR}
+PRECISIONS = {
+    "float-non-linear": Gimp.Precision.FLOAT_NON_LINEAR,
+    "float-linear": Gimp.Precision.FLOAT_LINEAR,
+    "u16-non-linear": Gimp.Precision.U16_NON_LINEAR,
+}
 
 
 def fmt_of(image, layer):
@@ -21,7 +24,11 @@ def fmt_of(image, layer):
     component, _, trc = nick.partition("-")
     kind, dtype = {"u8": ("u8", "uint8"), "u16": ("u16", "uint16")}.get(component, ("float", "float32"))
     ch = (1 if layer.is_gray() else 3) + (1 if layer.has_alpha() else 0)
-    names = {1: "Y", 2: "YA", 3: "RGB", 4: "RGBA"} if trc == "linear" else {1: "Y'", 2: "Y'A", 3: "R'G'B'", 4: "R'G'B'A"}
+    names = (
+        {1: "Y", 2: "YA", 3: "RGB", 4: "RGBA"}
+        if trc == "linear"
+        else {1: "Y'", 2: "Y'A", 3: "R'G'B'", 4: "R'G'B'A"}
+    )
     return f"{names[ch]} {kind}", dtype, ch
 
 
@@ -50,8 +57,11 @@ def run_case(case):
             image.resize(*case["canvas"])
         second = None
         if case.get("second"):
-            second = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image,
-                                          Gio.File.new_for_path(os.path.join(SPEC_DIR, case["second"])))  # noqa: F821
+            second = Gimp.file_load_layer(
+                Gimp.RunMode.NONINTERACTIVE,
+                image,
+                Gio.File.new_for_path(os.path.join(SPEC_DIR, case["second"])),
+            )  # noqa: F821
             image.insert_layer(second, None, 1)  # below the source
         if case.get("selection"):
             x, y, w, h, feather = case["selection"]
@@ -60,15 +70,28 @@ def run_case(case):
                 Gimp.Selection.feather(image, feather)
         fmt, dtype, ch = fmt_of(image, layer)
         ok, ox, oy = layer.get_offsets()
-        meta = {"format": fmt, "dtype": dtype, "channels": ch, "width": layer.get_width(),
-                "height": layer.get_height(), "offsets": [ox, oy], "precision": Gimp.Precision(image.get_precision()).value_nick}
+        meta = {
+            "format": fmt,
+            "dtype": dtype,
+            "channels": ch,
+            "width": layer.get_width(),
+            "height": layer.get_height(),
+            "offsets": [ox, oy],
+            "precision": Gimp.Precision(image.get_precision()).value_nick,
+        }
         dump(os.path.join(OUT, f"{name}_before.bin"), layer, fmt)
         if case.get("selection"):
-            dump(os.path.join(OUT, f"{name}_mask.bin"), image.get_selection(), "Y float", ox, oy,
-                 layer.get_width(), layer.get_height())
+            dump(
+                os.path.join(OUT, f"{name}_mask.bin"),
+                image.get_selection(),
+                "Y float",
+                ox,
+                oy,
+                layer.get_width(),
+                layer.get_height(),
+            )
         n_before = len(image.get_layers())
         image.clean_all()  # from here on, only the plug-in may dirty the image
-
 
         for run in case["runs"]:
             open(os.path.join(OUT, f"{name}.started"), "w").close()  # for a test that cancels this run
@@ -91,11 +114,21 @@ def run_case(case):
         if len(layers) > n_before:
             new = layers[0]
             ok, nx, ny = new.get_offsets()
-            meta["new_layer"] = {"name": new.get_name(), "offsets": [nx, ny], "width": new.get_width(),
-                                 "height": new.get_height(), "above_source": image.get_item_position(new) < image.get_item_position(layer)}
+            meta["new_layer"] = {
+                "name": new.get_name(),
+                "offsets": [nx, ny],
+                "width": new.get_width(),
+                "height": new.get_height(),
+                "above_source": image.get_item_position(new) < image.get_item_position(layer),
+            }
             dump(os.path.join(OUT, f"{name}_new.bin"), new, fmt)
         if case.get("export"):
-            Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(os.path.join(OUT, f"{name}.png")), None)
+            Gimp.file_save(
+                Gimp.RunMode.NONINTERACTIVE,
+                image,
+                Gio.File.new_for_path(os.path.join(OUT, f"{name}.png")),
+                None,
+            )
         meta["dirty"] = image.is_dirty()
     except Exception:
         meta = {"exception": traceback.format_exc()}
@@ -115,8 +148,10 @@ def dump_choices():
             if spec is not None and hasattr(Gimp, "param_spec_choice_get_choice"):
                 try:
                     choice = Gimp.param_spec_choice_get_choice(spec)
-                    choices[f"{key}.{arg}"] = {"nicks": list(choice.list_nicks()),
-                                               "default": Gimp.param_spec_choice_get_default(spec)}
+                    choices[f"{key}.{arg}"] = {
+                        "nicks": list(choice.list_nicks()),
+                        "default": Gimp.param_spec_choice_get_default(spec),
+                    }
                 except Exception as exc:  # not a choice argument
                     choices[f"{key}.{arg}"] = {"error": repr(exc)}
     with open(os.path.join(OUT, "choices.json"), "w") as f:

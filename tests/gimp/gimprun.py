@@ -17,13 +17,19 @@ DEFAULT_ROOT = "/var/cache/stylefuse/gimp3-root"
 
 def gimp_root() -> Path | None:
     root = Path(os.environ.get("STYLEFUSE_GIMP3_ROOT") or DEFAULT_ROOT)
-    return root if (root / ".stylefuse-ready").is_file() and (root / "usr/bin/gimp-console-3.0").exists() else None
+    return (
+        root
+        if (root / ".stylefuse-ready").is_file() and (root / "usr/bin/gimp-console-3.0").exists()
+        else None
+    )
 
 
 def skip_reason() -> str | None:
     if gimp_root() is None:
-        return (f"no GIMP 3 root at ${{STYLEFUSE_GIMP3_ROOT:-{DEFAULT_ROOT}}}; build it with "
-                "scripts/gimp_root.sh (as root; ./scripts/test does it)")
+        return (
+            f"no GIMP 3 root at ${{STYLEFUSE_GIMP3_ROOT:-{DEFAULT_ROOT}}}; build it with "
+            "scripts/gimp_root.sh (as root; ./scripts/test does it)"
+        )
     if os.geteuid() != 0:
         return "running GIMP 3 in its trixie root needs chroot (root)"
     return None
@@ -31,7 +37,9 @@ def skip_reason() -> str | None:
 
 def host_python_paths() -> list[Path]:
     """The folders this test's stylefuse runs from (checkout, virtual environment, base interpreter)."""
-    paths = sorted({REPO, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}, key=lambda p: len(p.parts))
+    paths = sorted(
+        {REPO, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}, key=lambda p: len(p.parts)
+    )
     kept: list[Path] = []
     for p in paths:
         if not any(p == k or k in p.parents for k in kept):
@@ -65,9 +73,26 @@ class GimpSession:
         code = f'SPEC_DIR = "{self.inner}"; exec(open("{self.inner}/{script}").read())'
         gimp = ["gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b", code, "--quit"]
         if display:
-            gimp = [f"DISPLAY={display}", "gimp-3.0", "-n", "-s", "--batch-interpreter=python-fu-eval", "-b", code]
-        cmd = ["chroot", str(self.root), "env", "-i", f"HOME={self.inner}/home", "PATH=/usr/bin:/bin",
-               "LANG=C.UTF-8", f"GIMP3_DIRECTORY={self.inner}/cfg", *gimp]
+            gimp = [
+                f"DISPLAY={display}",
+                "gimp-3.0",
+                "-n",
+                "-s",
+                "--batch-interpreter=python-fu-eval",
+                "-b",
+                code,
+            ]
+        cmd = [
+            "chroot",
+            str(self.root),
+            "env",
+            "-i",
+            f"HOME={self.inner}/home",
+            "PATH=/usr/bin:/bin",
+            "LANG=C.UTF-8",
+            f"GIMP3_DIRECTORY={self.inner}/cfg",
+            *gimp,
+        ]
         if not self.local_core:
             return cmd
         mounts = []
@@ -75,14 +100,18 @@ class GimpSession:
             mounts.append(f"mount --bind {p} {shlex.quote(str(self.root / p.lstrip('/')))}")
         for p in host_python_paths():
             target = shlex.quote(str(self.root / str(p).lstrip("/")))
-            mounts.append(f"mkdir -p {target} && mount --bind {shlex.quote(str(p))} {target} && "
-                          f"mount -o remount,bind,ro {target}")
+            mounts.append(
+                f"mkdir -p {target} && mount --bind {shlex.quote(str(p))} {target} && "
+                f"mount -o remount,bind,ro {target}"
+            )
         script_text = " && ".join(mounts + ["exec " + shlex.join(cmd)])
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script_text]
 
     def start(self, script: str) -> subprocess.Popen:
         """Start python-fu code in the background (`SPEC_DIR`: this session's folder inside the root)."""
-        return subprocess.Popen(self.command(script), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            self.command(script), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def run(self, script: str, timeout: float = 240) -> subprocess.CompletedProcess:
         """Run python-fu code; `SPEC_DIR` is this session's folder as seen inside the root."""

@@ -27,36 +27,93 @@ def cases(url: str) -> list[dict]:
     return [
         # (a model name outside the Model choice, a fusion model for style or a style model for fusion
         # cannot reach the plug-in any more: GIMP checks a choice argument against its list)
-        ("two-layers-selected", {"input": "rgb8.png", "second": "rgb8b.png", "proc": "style", "both": True,
-                                 "runs": [{"args": style()}]},
-         ["works on one layer", "select exactly one"]),
-        ("synthesis-without-reference", {"input": "rgb8.png", "proc": "style",
-                                         "runs": [{"args": style(method="synthesis")}]},
-         ["synthesis", "reference layer"]),
-        ("synthesis-reference-layer-unset", {"input": "rgb8.png", "proc": "style",
-                                             "runs": [{"args": style(method="synthesis", **{"style-source": "layer"})}]},
-         ["choose a reference layer"]),
-        ("no-server-and-no-local-core", {"input": "rgb8.png", "proc": "style",
-                                         "runs": [{"args": style(**{"server-url": "http://127.0.0.1:9"})}]},
-         ["http://127.0.0.1:9", "stylefuse serve", "stylefuse gimp-install"]),
-        ("no-reference-layer", {"input": "rgb8.png", "proc": "style",
-                                "runs": [{"args": style(**{"style-source": "layer"})}]},
-         ["choose a reference layer"]),
-        ("no-second-layer", {"input": "rgb8.png", "proc": "fuse",
-                             "runs": [{"args": {"server-url": url, "model": "fuse-medical"}}]},
-         ["choose the second layer"]),
-        ("fuse-with-itself", {"input": "rgba8.png", "second": "rgb8b.png", "proc": "fuse",
-                              "runs": [{"args": fuse(**{"second-layer": "@self"})}]},
-         ["a second layer other than the active one"]),
-        ("selection-off-the-layer", {"input": "rgb8.png", "canvas": [W + 80, H + 60, 0, 0], "proc": "style",
-                                     "selection": [W + 10, H + 10, 30, 20, 0], "runs": [{"args": style()}]},
-         ["selection does not touch the active layer"]),
-        ("bad-server-url", {"input": "rgb8.png", "proc": "style",
-                            "runs": [{"args": style(**{"server-url": "http://127.0.0.1:notaport"})}]},
-         ["invalid server URL"]),
-        ("server-url-with-a-path", {"input": "rgb8.png", "proc": "style",
-                                    "runs": [{"args": style(**{"server-url": url + "/../../elsewhere"})}]},
-         ["invalid server URL"]),
+        (
+            "two-layers-selected",
+            {
+                "input": "rgb8.png",
+                "second": "rgb8b.png",
+                "proc": "style",
+                "both": True,
+                "runs": [{"args": style()}],
+            },
+            ["works on one layer", "select exactly one"],
+        ),
+        (
+            "synthesis-without-reference",
+            {"input": "rgb8.png", "proc": "style", "runs": [{"args": style(method="synthesis")}]},
+            ["synthesis", "reference layer"],
+        ),
+        (
+            "synthesis-reference-layer-unset",
+            {
+                "input": "rgb8.png",
+                "proc": "style",
+                "runs": [{"args": style(method="synthesis", **{"style-source": "layer"})}],
+            },
+            ["choose a reference layer"],
+        ),
+        (
+            "no-server-and-no-local-core",
+            {
+                "input": "rgb8.png",
+                "proc": "style",
+                "runs": [{"args": style(**{"server-url": "http://127.0.0.1:9"})}],
+            },
+            ["http://127.0.0.1:9", "stylefuse serve", "stylefuse gimp-install"],
+        ),
+        (
+            "no-reference-layer",
+            {"input": "rgb8.png", "proc": "style", "runs": [{"args": style(**{"style-source": "layer"})}]},
+            ["choose a reference layer"],
+        ),
+        (
+            "no-second-layer",
+            {
+                "input": "rgb8.png",
+                "proc": "fuse",
+                "runs": [{"args": {"server-url": url, "model": "fuse-medical"}}],
+            },
+            ["choose the second layer"],
+        ),
+        (
+            "fuse-with-itself",
+            {
+                "input": "rgba8.png",
+                "second": "rgb8b.png",
+                "proc": "fuse",
+                "runs": [{"args": fuse(**{"second-layer": "@self"})}],
+            },
+            ["a second layer other than the active one"],
+        ),
+        (
+            "selection-off-the-layer",
+            {
+                "input": "rgb8.png",
+                "canvas": [W + 80, H + 60, 0, 0],
+                "proc": "style",
+                "selection": [W + 10, H + 10, 30, 20, 0],
+                "runs": [{"args": style()}],
+            },
+            ["selection does not touch the active layer"],
+        ),
+        (
+            "bad-server-url",
+            {
+                "input": "rgb8.png",
+                "proc": "style",
+                "runs": [{"args": style(**{"server-url": "http://127.0.0.1:notaport"})}],
+            },
+            ["invalid server URL"],
+        ),
+        (
+            "server-url-with-a-path",
+            {
+                "input": "rgb8.png",
+                "proc": "style",
+                "runs": [{"args": style(**{"server-url": url + "/../../elsewhere"})}],
+            },
+            ["invalid server URL"],
+        ),
     ]
 
 
@@ -75,7 +132,8 @@ def gimp_mistakes(gimp_session, server_url):
     shutil.copy(REPO / "tests" / "gimp" / "driver.py", folder / "driver.py")
     # the driver reads SPEC_DIR/spec.json: a two-line wrapper runs it with this sub-folder as SPEC_DIR
     (gimp_session.dir / "mistakes_driver.py").write_text(
-        'SPEC_DIR = SPEC_DIR + "/mistakes"  # noqa: F821\nexec(open(SPEC_DIR + "/driver.py").read())\n')
+        'SPEC_DIR = SPEC_DIR + "/mistakes"  # noqa: F821\nexec(open(SPEC_DIR + "/driver.py").read())\n'
+    )
     proc = gimp_session.run("mistakes_driver.py")
     log = proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.returncode == 0, f"gimp-console exited {proc.returncode}:\n{log}"

@@ -16,7 +16,7 @@ from gimprun import REPO, GimpSession, gimp_root, skip_reason
 from test_gimp_local import free_url
 from test_gimp_undo import _start_xvfb, _stop, _wait_file
 
-DIALOG_SCRIPT = '''
+DIALOG_SCRIPT = """
 import os
 from gi.repository import Gimp, Gio
 
@@ -34,7 +34,7 @@ status = proc.run(cfg).index(0).value_nick
 with open(SPEC_DIR + "/ran.tmp", "w") as f:
     f.write("%s %d %d" % (status, len(image.get_layers()), image.is_dirty()))
 os.rename(SPEC_DIR + "/ran.tmp", SPEC_DIR + "/ran")
-'''
+"""
 
 
 def test_dialog_offers_model_and_method_and_cancel_leaves_the_image():
@@ -43,7 +43,9 @@ def test_dialog_offers_model_and_method_and_cancel_leaves_the_image():
         pytest.skip(reason)
     for tool in ("Xvfb", "xdotool"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install xvfb xdotool; ./scripts/test does it as root)")
+            pytest.skip(
+                f"{tool} is not installed (apt-get install xvfb xdotool; ./scripts/test does it as root)"
+            )
     s = GimpSession(gimp_root(), local_core=True)
     xvfb = gimp = None
     try:
@@ -51,20 +53,26 @@ def test_dialog_offers_model_and_method_and_cancel_leaves_the_image():
         (s.dir / "dialog.py").write_text(f"SERVER_URL = {free_url()!r}\n" + DIALOG_SCRIPT)
         xvfb, number = _start_xvfb()
         cmd = s.command("dialog.py", display=f"127.0.0.1:{number}")
-        gimp = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+        gimp = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
         env = dict(os.environ, DISPLAY=f":{number}")
         window = None
         deadline = time.monotonic() + 240
         while window is None and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Style Transfer"], env=env,
-                                   capture_output=True, text=True).stdout.split()
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", "^Style Transfer"],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             window = found[-1] if found else None
             time.sleep(0.5)
         assert window, "the Style Transfer dialog did not open"
         time.sleep(2)  # drawn
-        geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window], env=env,
-                                  capture_output=True, text=True).stdout
+        geometry = subprocess.run(
+            ["xdotool", "getwindowgeometry", "--shell", window], env=env, capture_output=True, text=True
+        ).stdout
         box = dict(line.split("=") for line in geometry.split())
         picture = os.environ.get("STYLEFUSE_GIMP_DIALOG_PNG")
         if picture:

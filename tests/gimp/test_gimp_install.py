@@ -32,8 +32,10 @@ def test_default_folders_per_platform(tmp_path):
     assert default_gimp_dir("linux", {}, home) == home / ".config" / "GIMP" / "3.0"
     assert default_gimp_dir("linux", {"XDG_CONFIG_HOME": "/x"}, home) == Path("/x/GIMP/3.0")
     assert default_gimp_dir("darwin", {}, home) == home / "Library" / "Application Support" / "GIMP" / "3.0"
-    assert default_gimp_dir("win32", {"APPDATA": "C:/Users/u/AppData/Roaming"}, home) == \
-        Path("C:/Users/u/AppData/Roaming") / "GIMP" / "3.0"
+    assert (
+        default_gimp_dir("win32", {"APPDATA": "C:/Users/u/AppData/Roaming"}, home)
+        == Path("C:/Users/u/AppData/Roaming") / "GIMP" / "3.0"
+    )
     assert default_gimp_dir("linux", {"GIMP3_DIRECTORY": "/g"}, home) == Path("/g")
     flatpak = home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP" / "3.0"
     os.makedirs(flatpak)
@@ -50,6 +52,8 @@ def test_install_records_the_core_to_run_and_its_models(tmp_path):
     record = json.loads((tmp_path / "plug-ins" / "stylefuse-gimp" / "installed.json").read_text())
     assert record["command"] == [sys.executable, "-m", "stylefuse.cli"]
     assert [m["name"] for m in record["models"]] == [e.name for e in list_models()]
-    assert {m["name"] for m in record["models"] if m["default"]} == {default_model_name("style"),
-                                                                     default_model_name("fuse")}
+    assert {m["name"] for m in record["models"] if m["default"]} == {
+        default_model_name("style"),
+        default_model_name("fuse"),
+    }
     assert all(m["task"] in ("style", "fuse") for m in record["models"])

@@ -37,23 +37,73 @@ def cases(url: str) -> list[dict]:
     sel = [10, 8, 34, 24, 6]
     synth = {"server-url": url, "method": "synthesis", "style-source": "layer", "reference-layer": "@second"}
     return [
-        {"name": "local_rgb8_default", "input": "rgb8.png", "proc": "style", "runs": [{"args": {"server-url": url}}]},
-        {"name": "local_rgb8_mondrian", "input": "rgb8.png", "proc": "style",
-         "runs": [{"args": {"server-url": url, "model": "mondrian"}}]},
-        {"name": "local_rgba8_sel", "input": "rgba8.png", "proc": "style", "selection": sel,
-         "runs": [{"args": {"server-url": url, "model": "udnie", "strength": 0.8, "preserve-colors": True}}]},
-        {"name": "local_gray16", "input": "gray16.png", "proc": "style", "runs": [{"args": {"server-url": url}}]},
-        {"name": "local_float_fuse", "input": "rgb8.png", "second": "rgb8b.png", "precision": "float-linear",
-         "proc": "fuse", "runs": [{"args": {"server-url": url, "model": "fuse-general", "second-layer": "@second"}}]},
-        {"name": "local_synthesis", "input": "photo64.png", "second": "painting.png", "proc": "style",
-         "runs": [{"args": synth}]},
-        {"name": "synthesis_without_reference", "input": "photo64.png", "proc": "style",
-         "runs": [{"args": {"server-url": url, "method": "synthesis"}}]},
-        {"name": "model_without_own_style", "input": "photo64.png", "proc": "style",
-         "runs": [{"args": {"server-url": url, "model": "arbitrary"}}]},
-        {"name": "local_last_vals", "input": "rgb8.png", "proc": "style",
-         "runs": [{"mode": "last-vals", "args": {"server-url": url, "model": "udnie", "strength": 0.5}}]},
-        {"name": CANCEL, "input": "photo256.png", "second": "painting.png", "proc": "style", "runs": [{"args": synth}]},
+        {
+            "name": "local_rgb8_default",
+            "input": "rgb8.png",
+            "proc": "style",
+            "runs": [{"args": {"server-url": url}}],
+        },
+        {
+            "name": "local_rgb8_mondrian",
+            "input": "rgb8.png",
+            "proc": "style",
+            "runs": [{"args": {"server-url": url, "model": "mondrian"}}],
+        },
+        {
+            "name": "local_rgba8_sel",
+            "input": "rgba8.png",
+            "proc": "style",
+            "selection": sel,
+            "runs": [
+                {"args": {"server-url": url, "model": "udnie", "strength": 0.8, "preserve-colors": True}}
+            ],
+        },
+        {
+            "name": "local_gray16",
+            "input": "gray16.png",
+            "proc": "style",
+            "runs": [{"args": {"server-url": url}}],
+        },
+        {
+            "name": "local_float_fuse",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "precision": "float-linear",
+            "proc": "fuse",
+            "runs": [{"args": {"server-url": url, "model": "fuse-general", "second-layer": "@second"}}],
+        },
+        {
+            "name": "local_synthesis",
+            "input": "photo64.png",
+            "second": "painting.png",
+            "proc": "style",
+            "runs": [{"args": synth}],
+        },
+        {
+            "name": "synthesis_without_reference",
+            "input": "photo64.png",
+            "proc": "style",
+            "runs": [{"args": {"server-url": url, "method": "synthesis"}}],
+        },
+        {
+            "name": "model_without_own_style",
+            "input": "photo64.png",
+            "proc": "style",
+            "runs": [{"args": {"server-url": url, "model": "arbitrary"}}],
+        },
+        {
+            "name": "local_last_vals",
+            "input": "rgb8.png",
+            "proc": "style",
+            "runs": [{"mode": "last-vals", "args": {"server-url": url, "model": "udnie", "strength": 0.5}}],
+        },
+        {
+            "name": CANCEL,
+            "input": "photo256.png",
+            "second": "painting.png",
+            "proc": "style",
+            "runs": [{"args": synth}],
+        },
     ]
 
 
@@ -101,7 +151,9 @@ class Canceller(threading.Thread):
             plugin = [p for p, a in procs.items() if any(x.endswith("/stylefuse-gimp.py") for x in a)]
             watchdogs = [a for a in procs.values() if any(x.endswith("/sfwatch.py") for x in a)]
             if plugin and watchdogs:
-                temp_dir = watchdogs[0][watchdogs[0].index(next(x for x in watchdogs[0] if x.endswith("/sfwatch.py"))) + 1]
+                temp_dir = watchdogs[0][
+                    watchdogs[0].index(next(x for x in watchdogs[0] if x.endswith("/sfwatch.py"))) + 1
+                ]
                 workers = {p: a for p, a in _processes(temp_dir).items() if "stylize" in a}
                 if workers:
                     time.sleep(1.5)  # well into the work
@@ -151,8 +203,18 @@ def local_results():
         session.close()
 
 
-@pytest.mark.parametrize("name", ["local_rgb8_default", "local_rgb8_mondrian", "local_rgba8_sel", "local_gray16",
-                                  "local_float_fuse", "local_synthesis", "local_last_vals"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "local_rgb8_default",
+        "local_rgb8_mondrian",
+        "local_rgba8_sel",
+        "local_gray16",
+        "local_float_fuse",
+        "local_synthesis",
+        "local_last_vals",
+    ],
+)
 def test_without_a_server_the_recorded_core_gives_a_new_layer_of_the_same_kind(local_results, name):
     results = local_results[0]
     r = results[name]

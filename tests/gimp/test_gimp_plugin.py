@@ -52,30 +52,97 @@ def cases(url: str) -> list[dict]:
 
     sel = [10, 8, 34, 24, 6]  # x, y, w, h, feather radius
     return [
-        {"name": "rgb8_style", "input": "rgb8.png", "proc": "style", "export": True, "runs": [{"args": style()}]},
-        {"name": "rgba8_style_sel", "input": "rgba8.png", "proc": "style", "selection": sel,
-         "runs": [{"args": style(strength=0.8, **{"preserve-colors": True})}]},
+        {
+            "name": "rgb8_style",
+            "input": "rgb8.png",
+            "proc": "style",
+            "export": True,
+            "runs": [{"args": style()}],
+        },
+        {
+            "name": "rgba8_style_sel",
+            "input": "rgba8.png",
+            "proc": "style",
+            "selection": sel,
+            "runs": [{"args": style(strength=0.8, **{"preserve-colors": True})}],
+        },
         {"name": "gray16_style", "input": "gray16.png", "proc": "style", "runs": [{"args": style()}]},
-        {"name": "float_style_sel", "input": "rgb8.png", "precision": "float-non-linear", "proc": "style",
-         "selection": sel, "runs": [{"args": style()}]},
-        {"name": "rgb8_fuse", "input": "rgb8.png", "second": "rgb8b.png", "proc": "fuse", "runs": [{"args": fuse()}]},
-        {"name": "rgba8_fuse_replace_sel", "input": "rgba8.png", "second": "rgba8b.png", "proc": "fuse",
-         "selection": sel, "runs": [{"args": fuse(output="replace")}]},
-        {"name": "gray16_fuse", "input": "gray16.png", "second": "gray16b.png", "proc": "fuse",
-         "runs": [{"args": fuse()}]},
-        {"name": "float_fuse", "input": "rgb8.png", "second": "rgb8b.png", "precision": "float-linear",
-         "proc": "fuse", "runs": [{"args": fuse()}]},
-        {"name": "offset_layer_ref_style", "input": "rgb8.png", "second": "rgb8b.png", "canvas": [W + 30, H + 20, 13, 9],
-         "proc": "style", "selection": [0, 0, 40, 30, 0],
-         "runs": [{"args": style(**{"style-source": "layer", "reference-layer": "@second"})}]},
-        {"name": "server_synthesis", "input": "rgb8.png", "second": "rgb8b.png", "proc": "style",
-         "runs": [{"args": style(method="synthesis", **{"style-source": "layer", "reference-layer": "@second"})}]},
-        {"name": "server_down", "input": "rgb8.png", "proc": "style", "selection": sel,
-         "runs": [{"args": style(**{"server-url": DEAD_URL})}]},
-        {"name": "server_down_fuse", "input": "rgb8.png", "second": "rgb8b.png", "proc": "fuse",
-         "runs": [{"args": fuse(**{"server-url": DEAD_URL})}]},
-        {"name": "last_vals", "input": "rgb8.png", "proc": "style",
-         "runs": [{"mode": "last-vals", "args": style(strength=0.5)}]},
+        {
+            "name": "float_style_sel",
+            "input": "rgb8.png",
+            "precision": "float-non-linear",
+            "proc": "style",
+            "selection": sel,
+            "runs": [{"args": style()}],
+        },
+        {
+            "name": "rgb8_fuse",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "proc": "fuse",
+            "runs": [{"args": fuse()}],
+        },
+        {
+            "name": "rgba8_fuse_replace_sel",
+            "input": "rgba8.png",
+            "second": "rgba8b.png",
+            "proc": "fuse",
+            "selection": sel,
+            "runs": [{"args": fuse(output="replace")}],
+        },
+        {
+            "name": "gray16_fuse",
+            "input": "gray16.png",
+            "second": "gray16b.png",
+            "proc": "fuse",
+            "runs": [{"args": fuse()}],
+        },
+        {
+            "name": "float_fuse",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "precision": "float-linear",
+            "proc": "fuse",
+            "runs": [{"args": fuse()}],
+        },
+        {
+            "name": "offset_layer_ref_style",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "canvas": [W + 30, H + 20, 13, 9],
+            "proc": "style",
+            "selection": [0, 0, 40, 30, 0],
+            "runs": [{"args": style(**{"style-source": "layer", "reference-layer": "@second"})}],
+        },
+        {
+            "name": "server_synthesis",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "proc": "style",
+            "runs": [
+                {"args": style(method="synthesis", **{"style-source": "layer", "reference-layer": "@second"})}
+            ],
+        },
+        {
+            "name": "server_down",
+            "input": "rgb8.png",
+            "proc": "style",
+            "selection": sel,
+            "runs": [{"args": style(**{"server-url": DEAD_URL})}],
+        },
+        {
+            "name": "server_down_fuse",
+            "input": "rgb8.png",
+            "second": "rgb8b.png",
+            "proc": "fuse",
+            "runs": [{"args": fuse(**{"server-url": DEAD_URL})}],
+        },
+        {
+            "name": "last_vals",
+            "input": "rgb8.png",
+            "proc": "style",
+            "runs": [{"mode": "last-vals", "args": style(strength=0.5)}],
+        },
     ]
 
 
@@ -117,8 +184,17 @@ class Result:
             assert run["status"] == "success", f"{self.name}: {run['status']}: {run['error']}"
 
 
-SUCCESS_CASES = ["rgb8_style", "rgba8_style_sel", "gray16_style", "float_style_sel", "rgb8_fuse",
-                 "gray16_fuse", "float_fuse", "offset_layer_ref_style", "server_synthesis"]
+SUCCESS_CASES = [
+    "rgb8_style",
+    "rgba8_style_sel",
+    "gray16_style",
+    "float_style_sel",
+    "rgb8_fuse",
+    "gray16_fuse",
+    "float_fuse",
+    "offset_layer_ref_style",
+    "server_synthesis",
+]
 
 
 @pytest.mark.parametrize("name", SUCCESS_CASES)
@@ -149,9 +225,14 @@ def test_synthesis_method_runs_on_the_server(gimp_results):
 
 def test_precisions_travel_in_their_own_format(gimp_results):
     results, _ = gimp_results
-    expected = {"rgb8_style": ("u8", "R'G'B' u8"), "rgba8_style_sel": ("u8", "R'G'B'A u8"),
-                "gray16_style": ("u16", "Y' u16"), "float_style_sel": ("float", "R'G'B' float"),
-                "float_fuse": ("float", "RGB float"), "gray16_fuse": ("u16", "Y' u16")}
+    expected = {
+        "rgb8_style": ("u8", "R'G'B' u8"),
+        "rgba8_style_sel": ("u8", "R'G'B'A u8"),
+        "gray16_style": ("u16", "Y' u16"),
+        "float_style_sel": ("float", "R'G'B' float"),
+        "float_fuse": ("float", "RGB float"),
+        "gray16_fuse": ("u16", "Y' u16"),
+    }
     for name, (prec, fmt) in expected.items():
         m = results[name].meta
         assert m["precision"].startswith(prec) and m["format"] == fmt, (name, m["precision"], m["format"])

@@ -16,7 +16,7 @@ import time
 import pytest
 from gimprun import REPO
 
-UNDO_SCRIPT = '''
+UNDO_SCRIPT = """
 import os, time
 from gi.repository import Gegl, Gimp, Gio
 
@@ -57,14 +57,18 @@ wait("undo1")
 note("after1", "%d %d" % (len(image.get_layers()), pixels(layer) == replaced))
 wait("undo2")
 note("after2", "%d %d" % (len(image.get_layers()), pixels(layer) == original))
-'''
+"""
 
 
 def _start_xvfb():
     r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-listen", "tcp", "-ac", "-screen", "0", "1280x900x24"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(w), "-listen", "tcp", "-ac", "-screen", "0", "1280x900x24"],
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     os.close(w)
     with os.fdopen(r) as f:
         number = f.readline().strip()
@@ -97,7 +101,9 @@ def _wait_file(path, timeout):
 def test_each_run_is_one_undo_step(gimp_session, server_url):
     for tool in ("Xvfb", "xdotool"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install xvfb xdotool; ./scripts/test does it as root)")
+            pytest.skip(
+                f"{tool} is not installed (apt-get install xvfb xdotool; ./scripts/test does it as root)"
+            )
     s = gimp_session
     shutil.copy(REPO / "core" / "stylefuse" / "examples" / "chelsea.png", s.dir / "in.png")
     (s.dir / "undo.py").write_text(f"SERVER_URL = {server_url!r}\n" + UNDO_SCRIPT)
@@ -106,17 +112,36 @@ def test_each_run_is_one_undo_step(gimp_session, server_url):
     try:
         code = f'SPEC_DIR = "{s.inner}"; exec(open("{s.inner}/undo.py").read())'
         gimp = subprocess.Popen(
-            ["chroot", str(s.root), "env", "-i", f"HOME={s.inner}/home", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
-             f"GIMP3_DIRECTORY={s.inner}/cfg", f"DISPLAY=127.0.0.1:{number}",
-             "gimp-3.0", "-n", "-s", "--batch-interpreter=python-fu-eval", "-b", code],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            [
+                "chroot",
+                str(s.root),
+                "env",
+                "-i",
+                f"HOME={s.inner}/home",
+                "PATH=/usr/bin:/bin",
+                "LANG=C.UTF-8",
+                f"GIMP3_DIRECTORY={s.inner}/cfg",
+                f"DISPLAY=127.0.0.1:{number}",
+                "gimp-3.0",
+                "-n",
+                "-s",
+                "--batch-interpreter=python-fu-eval",
+                "-b",
+                code,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         ran = _wait_file(s.dir / "ran", 180)
         assert ran is not None, "GIMP did not run the plug-in"
         assert ran == "success+success 2 1", ran  # both runs succeeded, one new layer, source replaced
 
         env = dict(os.environ, DISPLAY=f":{number}")
-        windows = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "GIMP"], env=env,
-                                 capture_output=True, text=True).stdout.split()
+        windows = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "GIMP"], env=env, capture_output=True, text=True
+        ).stdout.split()
         assert windows, "no GIMP window"
 
         def ctrl_z(step):

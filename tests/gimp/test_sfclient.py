@@ -40,8 +40,10 @@ def test_request_encoding_round_trip():
     head = body[:head_len].decode()
     assert '"binary_data_size":12' in head and '"binary_data":true' in head
     assert body[head_len:] == t.data
-    response = (b'{"outputs":[{"name":"OUTPUT_UINT16","datatype":"UINT16","shape":[1,2,3,1],'
-                b'"parameters":{"binary_data_size":12}}]}')
+    response = (
+        b'{"outputs":[{"name":"OUTPUT_UINT16","datatype":"UINT16","shape":[1,2,3,1],'
+        b'"parameters":{"binary_data_size":12}}]}'
+    )
     out = sfclient.decode_response(response + t.data, len(response))["OUTPUT_UINT16"]
     assert out.data == t.data and out.shape == [1, 2, 3, 1]
 
@@ -80,7 +82,9 @@ def test_lists_the_models_with_their_task(client):
     models = {m.name: m for m in client.models()}
     assert models["udnie"].task == "style" and models["udnie"].has_default_style
     assert models["fuse-medical"].task == "fuse"
-    assert [m.name for m in client.models("fuse")] == ["fuse-medical"] or "fuse-medical" in [m.name for m in client.models("fuse")]
+    assert [m.name for m in client.models("fuse")] == ["fuse-medical"] or "fuse-medical" in [
+        m.name for m in client.models("fuse")
+    ]
     assert all(m.task == "style" for m in client.models("style"))
 
 

@@ -14,8 +14,13 @@ from stylefuse.model_choice import ModelInfo, default_model
 sys.path.insert(0, str(PLUGIN_DIR))
 import sfclient  # noqa: E402
 
-CANDIDATES = [("arbitrary", "style", False), ("contrast", "style", True), ("udnie", "style", True),
-              ("fuse-general", "fuse", False), ("fuse-medical", "fuse", False)]
+CANDIDATES = [
+    ("arbitrary", "style", False),
+    ("contrast", "style", True),
+    ("udnie", "style", True),
+    ("fuse-general", "fuse", False),
+    ("fuse-medical", "fuse", False),
+]
 
 
 def test_default_model_rule_agrees_with_the_core():
@@ -23,7 +28,9 @@ def test_default_model_rule_agrees_with_the_core():
     for n in range(1, len(CANDIDATES) + 1):
         for chosen in itertools.permutations(CANDIDATES, n):
             for marked in range(n + 1):  # none, or one model marked as the server's default
-                core = [ModelInfo(name, task, 3, own, i == marked) for i, (name, task, own) in enumerate(chosen)]
+                core = [
+                    ModelInfo(name, task, 3, own, i == marked) for i, (name, task, own) in enumerate(chosen)
+                ]
                 plugin = [sfclient.ModelInfo(m.name, m.task, 3, m.has_default_style, m.default) for m in core]
                 for task, need in itertools.product(("style", "fuse"), (False, True)):
                     want = None
@@ -53,8 +60,14 @@ def test_tensor_names_dtypes_and_dims_are_the_protocols(monkeypatch):
     from stylefuse import protocol
 
     reference = sfclient.Image(4, 4, 3, "UINT8", bytes(48))
-    seen = _captured_request(monkeypatch, reference=reference, mask=bytes(5 * 7 * 4), strength=0.5,
-                             preserve_color=True, value_range=(0.0, 4095.0))
+    seen = _captured_request(
+        monkeypatch,
+        reference=reference,
+        mask=bytes(5 * 7 * 4),
+        strength=0.5,
+        preserve_color=True,
+        value_range=(0.0, 4095.0),
+    )
     tensors = {t.name: t for t in seen["inputs"]}
     assert set(tensors) <= set(protocol.INPUT_NAMES)
     assert seen["outputs"] == [protocol.output_name(np.uint16)]
@@ -74,17 +87,24 @@ def test_sample_types_are_the_protocols():
     assert set(sfclient.SUFFIX) == set(protocol.DTYPES)
     for name, np_dtype in protocol.DTYPES.items():
         assert sfclient.DATATYPES[name] == np.dtype(np_dtype).itemsize
-        assert sfclient.Image(1, 1, 1, name, bytes(np.dtype(np_dtype).itemsize)).tensor("SOURCE").name == \
-            protocol.source_name(np_dtype)
+        assert sfclient.Image(1, 1, 1, name, bytes(np.dtype(np_dtype).itemsize)).tensor(
+            "SOURCE"
+        ).name == protocol.source_name(np_dtype)
 
 
 def test_model_parameters_are_the_protocols(monkeypatch):
     from stylefuse import protocol
 
     p = protocol.MODEL_PARAMETERS
-    config = {"parameters": {p["role"]: {"string_value": "pipeline"}, p["task"]: {"string_value": "style"},
-                             p["channels"]: {"string_value": "3"}, p["has_default_style"]: {"string_value": "true"},
-                             p["default"]: {"string_value": "true"}}}
+    config = {
+        "parameters": {
+            p["role"]: {"string_value": "pipeline"},
+            p["task"]: {"string_value": "style"},
+            p["channels"]: {"string_value": "3"},
+            p["has_default_style"]: {"string_value": "true"},
+            p["default"]: {"string_value": "true"},
+        }
+    }
     monkeypatch.setattr(sfclient.Client, "_json", lambda self, method, path, payload=None: config)
     info = sfclient.Client("http://127.0.0.1:1").model_info("udnie")
     assert (info.task, info.channels, info.has_default_style, info.default) == ("style", 3, True, True)

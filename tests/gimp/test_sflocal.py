@@ -99,8 +99,12 @@ def test_watchdog_stops_the_core_and_removes_its_folder_when_the_plugin_is_kille
 
 def _children_running(folder: Path) -> list[int]:
     """PIDs of `sleep(120)` commands started by the watchdog of `folder`."""
-    watchdogs = [p for p, argv in _procs().items() if str(folder) in argv and any("sfwatch" in a for a in argv)]
-    return [p for p, argv in _procs().items() if "time.sleep(120)" in " ".join(argv) and _ppid(p) in watchdogs]
+    watchdogs = [
+        p for p, argv in _procs().items() if str(folder) in argv and any("sfwatch" in a for a in argv)
+    ]
+    return [
+        p for p, argv in _procs().items() if "time.sleep(120)" in " ".join(argv) and _ppid(p) in watchdogs
+    ]
 
 
 def _procs() -> dict[int, list[str]]:
@@ -135,9 +139,13 @@ def _alive(pids: list[int]) -> bool:
 def test_model_choice_is_stable_between_registration_and_runs(tmp_path, monkeypatch):
     import sfchoices
 
-    record = {"models": [{"name": "udnie", "task": "style", "has_default_style": True, "default": True},
-                         {"name": "arbitrary", "task": "style", "has_default_style": False},
-                         {"name": "fuse-general", "task": "fuse", "default": True}]}
+    record = {
+        "models": [
+            {"name": "udnie", "task": "style", "has_default_style": True, "default": True},
+            {"name": "arbitrary", "task": "style", "has_default_style": False},
+            {"name": "fuse-general", "task": "fuse", "default": True},
+        ]
+    }
     monkeypatch.setattr(sflocal, "load_record", lambda path=None: record)
     monkeypatch.setattr(sfchoices, "server_models", lambda: [("served-only", "style", True, False)])
     monkeypatch.setattr(sflocal, "list_models", lambda rec: [("added-later", "style", True, False)])
@@ -146,7 +154,9 @@ def test_model_choice_is_stable_between_registration_and_runs(tmp_path, monkeypa
     assert names == ["udnie", "arbitrary", "fuse-general", "added-later", "served-only"]
     # a later run: no server, the core not asked; the choice still offers every registered name
     monkeypatch.setattr(sfchoices, "server_models", lambda: [])
-    monkeypatch.setattr(sflocal, "list_models", lambda rec: pytest.fail("the core is asked only at registration"))
+    monkeypatch.setattr(
+        sflocal, "list_models", lambda rec: pytest.fail("the core is asked only at registration")
+    )
     assert {m[0] for m in sfchoices.known_models(str(tmp_path), registering=False)} == set(names)
     style = sfchoices.entries(registered, "style")
     assert style[0] == ("default", "Default style model")

@@ -55,12 +55,15 @@ def check(name: str, array: np.ndarray) -> None:
             EXPECTED.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
             return
     if data.get("platform") != platform():
-        pytest.skip(f"golden hashes were recorded on {data.get('platform')}, this is {platform()}; "
-                    "record them here with STYLEFUSE_GOLDEN_UPDATE=1")
+        pytest.skip(
+            f"golden hashes were recorded on {data.get('platform')}, this is {platform()}; "
+            "record them here with STYLEFUSE_GOLDEN_UPDATE=1"
+        )
     want = data["hashes"].get(name)
     assert want is not None, f"no golden hash for {name!r}; record it with STYLEFUSE_GOLDEN_UPDATE=1"
-    assert got == want, (f"{name}: output changed (sha256 {got[:16]}..., recorded {want[:16]}...; "
-                         f"{array.dtype} {array.shape})")
+    assert got == want, (
+        f"{name}: output changed (sha256 {got[:16]}..., recorded {want[:16]}...; {array.dtype} {array.shape})"
+    )
 
 
 # ------------------------------------------------------------------------- deterministic inputs

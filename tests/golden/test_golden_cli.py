@@ -32,7 +32,9 @@ def test_cli_stylize_default_model(tmp_path, torch_threads):
 
 def test_cli_stylize_style_image(tmp_path, torch_threads):
     out = tmp_path / "out.png"
-    run_cli("stylize", str(examples() / "chelsea.png"), "--style", str(examples() / "udnie.jpg"), "-o", str(out))
+    run_cli(
+        "stylize", str(examples() / "chelsea.png"), "--style", str(examples() / "udnie.jpg"), "-o", str(out)
+    )
     check("cli_stylize_udnie_jpg", read_image(out).array)
 
 

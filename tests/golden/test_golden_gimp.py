@@ -40,12 +40,28 @@ def gimp_results(triton_server):
         write_image(folder / "pd_16.png", pd[40:100, 30:110].astype(np.uint16) * 257)
         url = triton_server.http_url.rstrip("/")
         spec = [
-            {"name": "style_rgb8", "input": "rgb8.png", "proc": "style",
-             "runs": [{"args": {"server-url": url, "model": "udnie"}}]},
-            {"name": "style_rgba8_sel", "input": "rgba8.png", "proc": "style", "selection": [10, 8, 40, 30, 6],
-             "runs": [{"args": {"server-url": url, "model": "udnie", "strength": 0.8, "preserve-colors": True}}]},
-            {"name": "fuse_gray16", "input": "t1_16.png", "second": "pd_16.png", "proc": "fuse",
-             "runs": [{"args": {"server-url": url, "model": "fuse-medical", "second-layer": "@second"}}]},
+            {
+                "name": "style_rgb8",
+                "input": "rgb8.png",
+                "proc": "style",
+                "runs": [{"args": {"server-url": url, "model": "udnie"}}],
+            },
+            {
+                "name": "style_rgba8_sel",
+                "input": "rgba8.png",
+                "proc": "style",
+                "selection": [10, 8, 40, 30, 6],
+                "runs": [
+                    {"args": {"server-url": url, "model": "udnie", "strength": 0.8, "preserve-colors": True}}
+                ],
+            },
+            {
+                "name": "fuse_gray16",
+                "input": "t1_16.png",
+                "second": "pd_16.png",
+                "proc": "fuse",
+                "runs": [{"args": {"server-url": url, "model": "fuse-medical", "second-layer": "@second"}}],
+            },
         ]
         (folder / "spec.json").write_text(json.dumps(spec))
         shutil.copy(GIMP_TESTS / "driver.py", folder / "driver.py")
@@ -58,8 +74,9 @@ def gimp_results(triton_server):
             for run in meta["runs"]:
                 assert run["status"] == "success", f"{case['name']}: {run['error']}"
             raw = (folder / "out" / f"{case['name']}_new.bin").read_bytes()
-            results[case["name"]] = np.frombuffer(raw, meta["dtype"]).reshape(meta["height"], meta["width"],
-                                                                              meta["channels"])
+            results[case["name"]] = np.frombuffer(raw, meta["dtype"]).reshape(
+                meta["height"], meta["width"], meta["channels"]
+            )
         yield results
     finally:
         session.close()

@@ -21,7 +21,10 @@ def test_triton_stylize_image_and_reference(transport):
     photo = read_image(examples() / "chelsea.png").array
     check("triton_stylize_udnie", transport.stylize(photo, model="udnie"))
     ref = read_image(examples() / "udnie.jpg").array
-    check("triton_stylize_reference_strength", transport.stylize(photo, model="udnie", reference=ref, strength=0.7))
+    check(
+        "triton_stylize_reference_strength",
+        transport.stylize(photo, model="udnie", reference=ref, strength=0.7),
+    )
 
 
 def test_triton_stylize_uint16_stack_with_mask(transport):
@@ -37,7 +40,10 @@ def test_triton_fuse_image_and_stacks(transport):
     a, b = read_image(examples() / "brain_t1.png").array, read_image(examples() / "brain_pd.png").array
     check("triton_fuse_brain", transport.fuse(a, b, model="fuse-medical"))
     ct, other = int16_stacks()
-    check("triton_fuse_int16_stacks", transport.fuse(ct, other, model="fuse-medical", is_stack=True, batch_size=2))
+    check(
+        "triton_fuse_int16_stacks",
+        transport.fuse(ct, other, model="fuse-medical", is_stack=True, batch_size=2),
+    )
 
 
 def test_triton_http_matches(triton_server):
@@ -53,6 +59,18 @@ def test_cli_stylize_on_server(tmp_path, triton_server):
     from stylefuse.cli import main
 
     out = tmp_path / "out.png"
-    assert main(["-q", "stylize", str(examples() / "chelsea.png"), "--server", triton_server.grpc_url,
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "stylize",
+                str(examples() / "chelsea.png"),
+                "--server",
+                triton_server.grpc_url,
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     check("cli_stylize_server_default", read_image(out).array)

@@ -22,7 +22,10 @@ def test_widget_metrics_are_stylefuse_eval(viewer, wait_jobs, tmp_path, capsys):
     for name, array in (("f", fused), ("a", a), ("b", b)):
         write_image(tmp_path / f"{name}.tif", array, is_stack=True)
     capsys.readouterr()
-    assert main(["eval", str(tmp_path / "f.tif"), str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), "--json"]) == 0
+    assert (
+        main(["eval", str(tmp_path / "f.tif"), str(tmp_path / "a.tif"), str(tmp_path / "b.tif"), "--json"])
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)[0]["metrics"]
     assert set(shown) == set(printed)
     for key, value in printed.items():

@@ -11,7 +11,9 @@ from test_style import dock, run
 
 def digest(layer) -> str:
     data = np.asarray(layer.data)
-    return hashlib.sha256(np.ascontiguousarray(data).tobytes() + repr((data.shape, data.dtype.str)).encode()).hexdigest()
+    return hashlib.sha256(
+        np.ascontiguousarray(data).tobytes() + repr((data.shape, data.dtype.str)).encode()
+    ).hexdigest()
 
 
 def huge_stack():
@@ -27,37 +29,103 @@ def _float(value, shape=(16, 16)):
 
 # (id, widget, layers to add: name -> (data, kwargs), settings: attribute -> layer name or value, words)
 CASES = [
-    ("nan-layer", "Style transfer", {"img": (_float(np.nan), {"contrast_limits": (0, 1)})}, {"image": "img"},
-     ["'img'", "NaN"]),
-    ("inf-layer", "Style transfer", {"img": (_float(np.inf), {"contrast_limits": (0, 1)})}, {"image": "img"},
-     ["'img'", "infinite"]),
-    ("bool-layer", "Style transfer", {"img": (np.eye(16, dtype=bool), {"contrast_limits": (0, 1)})},
-     {"image": "img"}, ["unsupported dtype bool"]),
-    ("enormous-stack", "Style transfer", {"img": (huge_stack(), {"contrast_limits": (0, 1)})}, {"image": "img"},
-     ["'img'", "too large", "STYLEFUSE_MAX_PIXELS"]),
-    ("nan-reference", "Style transfer", {"img": (grey_u16(16, 16), {}),
-                                         "ref": (_float(np.nan, (20, 20)), {"contrast_limits": (0, 1)})},
-     {"image": "img", "reference": "ref"}, ["reference", "NaN"]),
-    ("mask-wrong-shape", "Style transfer", {"img": (grey_u16(16, 16), {}), "roi": ("labels", np.ones((10, 12), np.uint8))},
-     {"image": "img", "mask": "roi"}, ["mask layer 'roi'", "10 x 12", "16 x 16"]),
-    ("unknown-model", "Style transfer", {"img": (grey_u16(16, 16), {})}, {"image": "img", "model": "no-such-model"},
-     ["unknown model 'no-such-model'"]),
-    ("traversal-model", "Style transfer", {"img": (grey_u16(16, 16), {})}, {"image": "img", "model": "../../udnie"},
-     ["invalid model name"]),
-    ("wrong-task-model", "Style transfer", {"img": (grey_u16(16, 16), {})}, {"image": "img", "model": "fuse-medical"},
-     ["is a 'fuse' model, not a 'style' model"]),
-    ("fusion-nan-b", "Fuse layers", {"a": (grey_u16(16, 16), {}), "b": (_float(np.nan), {"contrast_limits": (0, 1)})},
-     {"a": "a", "b": "b"}, ["'b'", "NaN"]),
-    ("fusion-sizes-differ", "Fuse layers", {"a": (grey_u16(16, 16), {}), "b": (grey_u16(16, 20, seed=2), {})},
-     {"a": "a", "b": "b"}, ["layers differ in shape", "resample"]),
-    ("fusion-stack-and-image", "Fuse layers", {"a": (np.stack([grey_u16(16, 16)] * 3), {}), "b": (grey_u16(16, 16), {})},
-     {"a": "a", "b": "b"}, ["layers differ in shape"]),
-    ("fusion-style-model", "Fuse layers", {"a": (grey_u16(16, 16), {}), "b": (grey_u16(16, 16, seed=4), {})},
-     {"a": "a", "b": "b", "model": "udnie"}, ["is a 'style' model, not a 'fuse' model"]),
+    (
+        "nan-layer",
+        "Style transfer",
+        {"img": (_float(np.nan), {"contrast_limits": (0, 1)})},
+        {"image": "img"},
+        ["'img'", "NaN"],
+    ),
+    (
+        "inf-layer",
+        "Style transfer",
+        {"img": (_float(np.inf), {"contrast_limits": (0, 1)})},
+        {"image": "img"},
+        ["'img'", "infinite"],
+    ),
+    (
+        "bool-layer",
+        "Style transfer",
+        {"img": (np.eye(16, dtype=bool), {"contrast_limits": (0, 1)})},
+        {"image": "img"},
+        ["unsupported dtype bool"],
+    ),
+    (
+        "enormous-stack",
+        "Style transfer",
+        {"img": (huge_stack(), {"contrast_limits": (0, 1)})},
+        {"image": "img"},
+        ["'img'", "too large", "STYLEFUSE_MAX_PIXELS"],
+    ),
+    (
+        "nan-reference",
+        "Style transfer",
+        {"img": (grey_u16(16, 16), {}), "ref": (_float(np.nan, (20, 20)), {"contrast_limits": (0, 1)})},
+        {"image": "img", "reference": "ref"},
+        ["reference", "NaN"],
+    ),
+    (
+        "mask-wrong-shape",
+        "Style transfer",
+        {"img": (grey_u16(16, 16), {}), "roi": ("labels", np.ones((10, 12), np.uint8))},
+        {"image": "img", "mask": "roi"},
+        ["mask layer 'roi'", "10 x 12", "16 x 16"],
+    ),
+    (
+        "unknown-model",
+        "Style transfer",
+        {"img": (grey_u16(16, 16), {})},
+        {"image": "img", "model": "no-such-model"},
+        ["unknown model 'no-such-model'"],
+    ),
+    (
+        "traversal-model",
+        "Style transfer",
+        {"img": (grey_u16(16, 16), {})},
+        {"image": "img", "model": "../../udnie"},
+        ["invalid model name"],
+    ),
+    (
+        "wrong-task-model",
+        "Style transfer",
+        {"img": (grey_u16(16, 16), {})},
+        {"image": "img", "model": "fuse-medical"},
+        ["is a 'fuse' model, not a 'style' model"],
+    ),
+    (
+        "fusion-nan-b",
+        "Fuse layers",
+        {"a": (grey_u16(16, 16), {}), "b": (_float(np.nan), {"contrast_limits": (0, 1)})},
+        {"a": "a", "b": "b"},
+        ["'b'", "NaN"],
+    ),
+    (
+        "fusion-sizes-differ",
+        "Fuse layers",
+        {"a": (grey_u16(16, 16), {}), "b": (grey_u16(16, 20, seed=2), {})},
+        {"a": "a", "b": "b"},
+        ["layers differ in shape", "resample"],
+    ),
+    (
+        "fusion-stack-and-image",
+        "Fuse layers",
+        {"a": (np.stack([grey_u16(16, 16)] * 3), {}), "b": (grey_u16(16, 16), {})},
+        {"a": "a", "b": "b"},
+        ["layers differ in shape"],
+    ),
+    (
+        "fusion-style-model",
+        "Fuse layers",
+        {"a": (grey_u16(16, 16), {}), "b": (grey_u16(16, 16, seed=4), {})},
+        {"a": "a", "b": "b", "model": "udnie"},
+        ["is a 'style' model, not a 'fuse' model"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("widget_name,layers,settings,words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "widget_name,layers,settings,words", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_layer_or_setting(viewer, wait_jobs, notifications, widget_name, layers, settings, words):
     added = {}
     for name, spec in layers.items():

@@ -24,10 +24,17 @@ def test_manifest_is_valid_and_found():
     widgets = {w.display_name for w in manifest.contributions.widgets}
     assert widgets == {"Style transfer", "Fuse layers", "Train style"}
     menus = manifest.contributions.menus
-    assert any(getattr(item, "submenu", None) == "stylefuse/style_fusion" for item in menus["napari/layers/filter"])
+    assert any(
+        getattr(item, "submenu", None) == "stylefuse/style_fusion" for item in menus["napari/layers/filter"]
+    )
     commands = {getattr(item, "command", None) for item in menus["stylefuse/style_fusion"]}
-    assert {"stylefuse.stylize_default", "stylefuse.fuse_selected", "stylefuse.open_style_widget",
-            "stylefuse.open_fuse_widget", "stylefuse.open_train_widget"} <= commands
+    assert {
+        "stylefuse.stylize_default",
+        "stylefuse.fuse_selected",
+        "stylefuse.open_style_widget",
+        "stylefuse.open_fuse_widget",
+        "stylefuse.open_train_widget",
+    } <= commands
 
 
 def test_npe2_validate_command():
@@ -41,4 +48,6 @@ def test_napari_starts_without_importing_torch():
     assert done.returncode == 0, done.stderr[-3000:]
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state["registered"], "napari did not discover the stylefuse plugin"
-    assert state["torch"] is False, f"torch was imported at start-up (stylefuse modules: {state['plugin_modules']})"
+    assert state["torch"] is False, (
+        f"torch was imported at start-up (stylefuse modules: {state['plugin_modules']})"
+    )

@@ -26,7 +26,9 @@ def check_kept(result, source, rgb):
     np.testing.assert_allclose(result.rotate, source.rotate)
     np.testing.assert_allclose(result.shear, source.shear)
     np.testing.assert_allclose(result.affine.affine_matrix, source.affine.affine_matrix)
-    assert tuple(result.units) == tuple(source.units) and tuple(result.axis_labels) == tuple(source.axis_labels)
+    assert tuple(result.units) == tuple(source.units) and tuple(result.axis_labels) == tuple(
+        source.axis_labels
+    )
     assert result.metadata == source.metadata
     assert result.rgb == rgb
 
@@ -34,12 +36,26 @@ def check_kept(result, source, rgb):
 CASES = {
     "rgb-2d": dict(data=lambda: scene_u8(40, 48), kwargs={"metadata": {"patient": "p1"}}),
     "uint16-2d": dict(data=lambda: grey_u16(40, 36), kwargs={"scale": (0.5, 0.5), "metadata": {"bits": 12}}),
-    "int16-3d": dict(data=lambda: ct_stack(5, 32, 28),
-                     kwargs={"scale": (2.5, 1, 1), "translate": (-10, 4.0, 7.5), "metadata": {"unit": "HU"},
-                             "units": ("mm", "mm", "mm"), "axis_labels": ("z", "y", "x")}),
-    "uint16-4d": dict(data=lambda: np.stack([grey_u16(24, 20, s) for s in range(6)]).reshape(2, 3, 24, 20),
-                      kwargs={"scale": (1, 2.5, 0.8, 0.8), "rotate": 10, "shear": (0.1, 0, 0, 0, 0, 0),
-                              "affine": np.diag([1.0, 1.0, 2.0, 1.0, 1.0]), "metadata": {"t": "4d"}}),
+    "int16-3d": dict(
+        data=lambda: ct_stack(5, 32, 28),
+        kwargs={
+            "scale": (2.5, 1, 1),
+            "translate": (-10, 4.0, 7.5),
+            "metadata": {"unit": "HU"},
+            "units": ("mm", "mm", "mm"),
+            "axis_labels": ("z", "y", "x"),
+        },
+    ),
+    "uint16-4d": dict(
+        data=lambda: np.stack([grey_u16(24, 20, s) for s in range(6)]).reshape(2, 3, 24, 20),
+        kwargs={
+            "scale": (1, 2.5, 0.8, 0.8),
+            "rotate": 10,
+            "shear": (0.1, 0, 0, 0, 0, 0),
+            "affine": np.diag([1.0, 1.0, 2.0, 1.0, 1.0]),
+            "metadata": {"t": "4d"},
+        },
+    ),
 }
 
 
@@ -90,7 +106,9 @@ def test_style_reference_layer_strength_and_mask(viewer, wait_jobs):
 def test_shapes_mask_on_a_stack(viewer, wait_jobs):
     data = ct_stack(3, 32, 32)
     layer = viewer.add_image(data, name="ct")
-    shapes = viewer.add_shapes([np.array([[4, 4], [4, 20], [20, 20], [20, 4]])], shape_type="polygon", name="roi")
+    shapes = viewer.add_shapes(
+        [np.array([[4, 4], [4, 20], [20, 20], [20, 4]])], shape_type="polygon", name="roi"
+    )
     widget = dock(viewer, "Style transfer")
     widget.image.value, widget.mask.value = layer, shapes
     run(widget, wait_jobs)
@@ -110,7 +128,9 @@ def test_stack_along_a_chosen_axis(viewer, wait_jobs):
     run(widget, wait_jobs)
     result = viewer.layers[-1]
     assert result.data.shape == data.shape and result.data.dtype == np.int16
-    expected = np.moveaxis(stylize(np.ascontiguousarray(np.moveaxis(data, 2, 0)), model="udnie", is_stack=True), 0, 2)
+    expected = np.moveaxis(
+        stylize(np.ascontiguousarray(np.moveaxis(data, 2, 0)), model="udnie", is_stack=True), 0, 2
+    )
     assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
 
 
@@ -141,15 +161,29 @@ def test_style_and_fusion_submenu_in_layers_filter(viewer):
     from napari._app_model import get_app_model
 
     menus = get_app_model().menus
-    assert any(getattr(item, "submenu", None) == "stylefuse/style_fusion" for item in menus.get_menu("napari/layers/filter"))
+    assert any(
+        getattr(item, "submenu", None) == "stylefuse/style_fusion"
+        for item in menus.get_menu("napari/layers/filter")
+    )
     ids = {item.command.id for item in menus.get_menu("stylefuse/style_fusion")}
-    assert {f"stylefuse.{name}" for name in ("stylize_default", "fuse_selected", "open_style_widget",
-                                             "open_fuse_widget", "open_train_widget")} <= ids
+    assert {
+        f"stylefuse.{name}"
+        for name in (
+            "stylize_default",
+            "fuse_selected",
+            "open_style_widget",
+            "open_fuse_widget",
+            "open_train_widget",
+        )
+    } <= ids
 
 
 def test_open_widget_commands(viewer):
-    for command, name in [("open_style_widget", "Style transfer"), ("open_fuse_widget", "Fuse layers"),
-                          ("open_train_widget", "Train style")]:
+    for command, name in [
+        ("open_style_widget", "Style transfer"),
+        ("open_fuse_widget", "Fuse layers"),
+        ("open_train_widget", "Train style"),
+    ]:
         execute(f"stylefuse.{command}")
         assert any(name in title for title in viewer.window.dock_widgets), list(viewer.window.dock_widgets)
 
@@ -179,7 +213,10 @@ def test_errors_are_notifications(viewer, wait_jobs, notifications):
     assert any("cannot reach the server" in message for message in notifications)
     widget.image.value = viewer.add_image(grey_u16(16, 16), name="img")
     assert widget.start() is None  # a run against an unreachable server never starts
-    assert any("cannot reach the stylefuse server at 127.0.0.1:9" in m and "stylefuse serve" in m for m in notifications)
+    assert any(
+        "cannot reach the stylefuse server at 127.0.0.1:9" in m and "stylefuse serve" in m
+        for m in notifications
+    )
     assert [lyr.name for lyr in viewer.layers] == ["labels", "img"]
 
 
@@ -197,11 +234,17 @@ def test_synthesis_method_paints_with_the_style_layer(viewer, wait_jobs, notific
     widget.reference.value = painting
     seen = []
     job = widget.start()
-    job.worker.yielded.connect(lambda *_: seen.append(widget.bar.progress.value if hasattr(widget.bar, "progress") else 1))
+    job.worker.yielded.connect(
+        lambda *_: seen.append(widget.bar.progress.value if hasattr(widget.bar, "progress") else 1)
+    )
     wait_jobs()
     assert job.outcome == "done"
     result = viewer.layers[-1]
-    assert result.name == "photo (painting)" and result.data.dtype == np.uint8 and result.data.shape == data.shape
+    assert (
+        result.name == "photo (painting)"
+        and result.data.dtype == np.uint8
+        and result.data.shape == data.shape
+    )
     np.testing.assert_array_equal(layer.data, original)
     expected = stylize(original, reference=painting.data, method="synthesis")
     assert np.abs(result.data.astype(np.int64) - expected).max() <= 1

@@ -51,12 +51,15 @@ def test_train_needs_a_valid_name(viewer, notifications):
     assert any("invalid model name" in m for m in notifications)
 
 
-@pytest.mark.parametrize("key, names", [
-    ("mni152", ["MNI152 T1"]),
-    ("mni152_tissues", ["MNI152 T1", "MNI152 grey matter", "MNI152 white matter"]),
-    ("brain_t1_pd", ["brain T1", "brain PD"]),
-    ("udnie", ["udnie"]),
-])
+@pytest.mark.parametrize(
+    "key, names",
+    [
+        ("mni152", ["MNI152 T1"]),
+        ("mni152_tissues", ["MNI152 T1", "MNI152 grey matter", "MNI152 white matter"]),
+        ("brain_t1_pd", ["brain T1", "brain PD"]),
+        ("udnie", ["udnie"]),
+    ],
+)
 def test_sample_data_offline(viewer, key, names):
     if key.startswith("mni"):
         pytest.importorskip("nilearn", reason="the MNI152 samples come from the nilearn wheel")

@@ -35,7 +35,9 @@ def close(got, want):
 def test_style_widget_through_triton_matches_in_process(viewer, wait_jobs, triton, protocol):
     data = ct_stack(5, 32, 28)
     original = data.copy()
-    layer = viewer.add_image(data, name="ct", scale=(2.5, 1, 1), translate=(4, 0, -3), metadata={"unit": "HU"})
+    layer = viewer.add_image(
+        data, name="ct", scale=(2.5, 1, 1), translate=(4, 0, -3), metadata={"unit": "HU"}
+    )
     widget = dock(viewer, "Style transfer")
     use_triton(widget, triton, protocol)
     assert "udnie" in widget.model.choices  # the server's model list

@@ -60,8 +60,11 @@ def test_cli_server_killed_in_the_middle_of_a_stack(spare_server, cli, tmp_path,
     spare_server.ensure_running()
     stack = tmp_path / "in" / "ct.tif"
     stack.parent.mkdir()
-    tifffile.imwrite(stack, (np.random.default_rng(0).random((6, 24, 24)) * 3000).astype(np.uint16),
-                     photometric="minisblack")
+    tifffile.imwrite(
+        stack,
+        (np.random.default_rng(0).random((6, 24, 24)) * 3000).astype(np.uint16),
+        photometric="minisblack",
+    )
     before = file_hash(stack)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -76,7 +79,9 @@ def test_cli_server_killed_in_the_middle_of_a_stack(spare_server, cli, tmp_path,
         return result
 
     monkeypatch.setattr(TritonTransport, "_infer", infer_then_kill)
-    code, err = cli("stylize", stack, "--server", spare_server.grpc_url, "--batch-size", "1", "-o", out_dir / "o.tif")
+    code, err = cli(
+        "stylize", stack, "--server", spare_server.grpc_url, "--batch-size", "1", "-o", out_dir / "o.tif"
+    )
     assert code == 2, err
     assert len(sent) == 2
     line = err.strip().splitlines()[-1]
@@ -101,8 +106,12 @@ def test_client_reconnects_after_the_server_restarts(spare_server):
         with pytest.raises(UserError, match="cannot reach the stylefuse server"):
             transport.stylize(image, model="udnie")
         spare_server.ensure_running()
-        assert not [pid for pid in old_stubs if Path(f"/proc/{pid}").exists()], "the dead server's stubs live on"
-        np.testing.assert_array_equal(transport.stylize(image, model="udnie"), first)  # same object, new server
+        assert not [pid for pid in old_stubs if Path(f"/proc/{pid}").exists()], (
+            "the dead server's stubs live on"
+        )
+        np.testing.assert_array_equal(
+            transport.stylize(image, model="udnie"), first
+        )  # same object, new server
         transport.close()
 
 
@@ -202,7 +211,9 @@ def test_export_into_a_read_only_folder(cli, tmp_path, monkeypatch):
     if os.geteuid() != 0:  # a real read-only folder (root ignores the mode: simulated below)
         target.chmod(0o555)
     else:
-        monkeypatch.setattr(os, "access", lambda path, mode, **kw: not (mode & os.W_OK and Path(path) == target))
+        monkeypatch.setattr(
+            os, "access", lambda path, mode, **kw: not (mode & os.W_OK and Path(path) == target)
+        )
 
         def refuse(*args, **kwargs):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
@@ -219,12 +230,16 @@ def test_export_into_a_read_only_folder(cli, tmp_path, monkeypatch):
 def _mount_works() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("mount") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt"],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _mount_works(), reason="needs root and mount namespaces (unshare -m) for real small disks")
+@pytest.mark.skipif(
+    not _mount_works(), reason="needs root and mount namespaces (unshare -m) for real small disks"
+)
 @pytest.mark.parametrize("disk", ["full", "read-only"])
 def test_export_onto_a_real_full_or_read_only_file_system(disk, tmp_path):
     """A real 256 kB tmpfs (the 1.9 MB style model cannot fit) or a read-only one, in a private mount
@@ -232,9 +247,11 @@ def test_export_onto_a_real_full_or_read_only_file_system(disk, tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     options = "size=256k" if disk == "full" else "ro,size=256k"
-    script = (f"mount -t tmpfs -o {options} tmpfs {mnt} && "
-              f"{sys.executable} -m stylefuse.cli export udnie -o {mnt}/udnie; code=$?; "
-              f"echo LEFT:$(ls -A {mnt} | tr '\\n' ' '); exit $code")
+    script = (
+        f"mount -t tmpfs -o {options} tmpfs {mnt} && "
+        f"{sys.executable} -m stylefuse.cli export udnie -o {mnt}/udnie; code=$?; "
+        f"echo LEFT:$(ls -A {mnt} | tr '\\n' ' '); exit $code"
+    )
     res = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=240)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr

@@ -18,7 +18,9 @@ SIZES = [(256, 256), (256, 256), (97, 131), (64, 200)]
 def test_short_load_has_no_failures(triton_server):
     from stylefuse.client import TritonTransport
 
-    images = {size: (np.random.default_rng(sum(size)).random((*size, 3)) * 255).astype(np.uint8) for size in SIZES}
+    images = {
+        size: (np.random.default_rng(sum(size)).random((*size, 3)) * 255).astype(np.uint8) for size in SIZES
+    }
     done: list[tuple[int, int, float]] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -55,7 +57,11 @@ def test_short_load_has_no_failures(triton_server):
     assert len(done) >= CLIENTS, f"only {len(done)} requests finished"
     assert {index for index, _, _ in done} == set(range(CLIENTS)), "a client never got an answer"
     # and the server still answers a normal request afterwards
-    assert TritonTransport(triton_server.grpc_url).stylize(images[SIZES[2]], model="udnie").shape == (97, 131, 3)
+    assert TritonTransport(triton_server.grpc_url).stylize(images[SIZES[2]], model="udnie").shape == (
+        97,
+        131,
+        3,
+    )
 
 
 def _serving_load():

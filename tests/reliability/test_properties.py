@@ -18,10 +18,24 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 
 from stylefuse.pipeline import fuse, stylize  # noqa: E402
 
-DTYPES = [np.uint8, np.uint16, np.int16, np.int8, np.int32, np.int64, np.uint64, np.float16, np.float32,
-          np.float64]
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+DTYPES = [
+    np.uint8,
+    np.uint16,
+    np.int16,
+    np.int8,
+    np.int32,
+    np.int64,
+    np.uint64,
+    np.float16,
+    np.float32,
+    np.float64,
+]
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _elements(dtype, unit: bool):
@@ -86,12 +100,15 @@ def test_stylize_keeps_shape_dtype_range_and_alpha(data, style_model):
         assert alpha_out.tobytes() == alpha_in.tobytes()
 
 
-@given(data=images(), zero=st.sampled_from(["mask", "strength", "both"]), mask_dtype=st.sampled_from(
-    [np.bool_, np.uint8, np.uint16, np.float32, np.float64]))
+@given(
+    data=images(),
+    zero=st.sampled_from(["mask", "strength", "both"]),
+    mask_dtype=st.sampled_from([np.bool_, np.uint8, np.uint16, np.float32, np.float64]),
+)
 @SETTINGS
 def test_nothing_to_apply_is_the_identity(data, zero, mask_dtype, style_model):
     array, is_stack = data
-    plane = array.shape[int(is_stack): int(is_stack) + 2]
+    plane = array.shape[int(is_stack) : int(is_stack) + 2]
     mask = np.zeros(plane, mask_dtype) if zero in ("mask", "both") else None
     strength = 0.0 if zero in ("strength", "both") else 0.8
     out = stylize(array, model=style_model, mask=mask, strength=strength, is_stack=is_stack)
@@ -103,7 +120,7 @@ def test_nothing_to_apply_is_the_identity(data, zero, mask_dtype, style_model):
 @SETTINGS
 def test_mask_zero_pixels_are_untouched(data, partial, style_model):
     array, is_stack = data
-    plane = array.shape[int(is_stack): int(is_stack) + 2]
+    plane = array.shape[int(is_stack) : int(is_stack) + 2]
     mask = np.zeros(plane, np.float32)
     mask[::2, ::2] = partial
     out = stylize(array, model=style_model, mask=mask, is_stack=is_stack)
@@ -137,8 +154,12 @@ def test_fuse_keeps_a_dtype_layout_and_range(data, fuse_model):
     assert out.shape[: len(lead)] == lead
     colour_a, alpha_a = _colour(a, is_stack)
     colour_b, _ = _colour(b, is_stack)
-    colour = 3 if (colour_a.ndim > len(lead) and colour_a.shape[-1] == 3) or (
-        colour_b.ndim > len(lead) and colour_b.shape[-1] == 3) else 1
+    colour = (
+        3
+        if (colour_a.ndim > len(lead) and colour_a.shape[-1] == 3)
+        or (colour_b.ndim > len(lead) and colour_b.shape[-1] == 3)
+        else 1
+    )
     channels = colour + (alpha_a.shape[-1] if alpha_a is not None else 0)
     if channels == 1 and a.ndim == len(lead):
         assert out.shape == lead  # no channel axis in, none out

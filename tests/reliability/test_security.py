@@ -55,8 +55,21 @@ def test_servers_listen_on_loopback_by_default(triton_server):
 
 
 def test_serve_on_all_interfaces_warns(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "stylefuse.cli", "serve", "--host", "0.0.0.0",
-                          "--repo", str(tmp_path / "no-repo")], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylefuse.cli",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--repo",
+            str(tmp_path / "no-repo"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "warning" in res.stderr and "every network interface" in res.stderr, res.stderr
     assert "without authentication" in res.stderr and "127.0.0.1" in res.stderr
     assert res.returncode == 2  # and then the missing repository is the one error
@@ -81,7 +94,7 @@ def _torch_load_calls() -> list[tuple[str, int, str]]:
             text = path.read_text(errors="replace")
             for match in re.finditer(r"torch\.load\(", text):
                 end = text.find("\n\n", match.start())
-                call = text[match.start(): end if end > 0 else None]
+                call = text[match.start() : end if end > 0 else None]
                 depth, stop = 0, 0
                 for i, ch in enumerate(call):
                     depth += ch == "("
@@ -89,7 +102,9 @@ def _torch_load_calls() -> list[tuple[str, int, str]]:
                     if depth == 0 and ch == ")":
                         stop = i + 1
                         break
-                calls.append((str(path.relative_to(REPO)), text.count("\n", 0, match.start()) + 1, call[:stop]))
+                calls.append(
+                    (str(path.relative_to(REPO)), text.count("\n", 0, match.start()) + 1, call[:stop])
+                )
     return calls
 
 
@@ -117,7 +132,9 @@ def test_a_checkpoint_with_pickled_code_is_refused_and_the_code_never_runs(tmp_p
 
     marker = tmp_path / "pwned"
     evil = tmp_path / "last.pt"
-    torch.save({"step": 1, "generator": {}, "extra": _Payload(marker)}, evil, pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    torch.save(
+        {"step": 1, "generator": {}, "extra": _Payload(marker)}, evil, pickle_protocol=pickle.HIGHEST_PROTOCOL
+    )
     with pytest.raises(UserError, match="corrupt or not a stylefuse checkpoint"):
         load_checkpoint(evil)
     assert not marker.exists(), "unpickling ran the checkpoint's code"
@@ -136,7 +153,11 @@ def test_torchscript_outside_the_model_places_is_refused(tmp_path):
     with pytest.raises(UserError) as info:
         load_model_folder(outside)
     message = str(info.value)
-    assert "refusing to load a model from" in message and str(outside) in message and "STYLEFUSE_MODELS" in message
+    assert (
+        "refusing to load a model from" in message
+        and str(outside) in message
+        and "STYLEFUSE_MODELS" in message
+    )
     sneaky = find_model("udnie").folder / ".." / ".." / ".." / ".." / str(outside).lstrip("/")
     with pytest.raises(UserError, match="refusing to load"):
         load_model_folder(sneaky)
@@ -158,8 +179,23 @@ def test_torchscript_in_the_user_folder_or_a_triton_repository_loads(tmp_path, m
     assert load_model_folder(repo, "udnie", repository=tmp_path / "triton" / "udnie").name == "udnie"
 
 
-@pytest.mark.parametrize("name", ["../udnie", "udnie/../../x", "/abs", "~user", "a b", "x" * 65, "..", ".", "",
-                                  "udnie\x00", "c:\\evil", "%2e%2e"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../udnie",
+        "udnie/../../x",
+        "/abs",
+        "~user",
+        "a b",
+        "x" * 65,
+        "..",
+        ".",
+        "",
+        "udnie\x00",
+        "c:\\evil",
+        "%2e%2e",
+    ],
+)
 def test_model_names_are_validated_everywhere(name):
     sys.path.insert(0, str(PLUGIN_DIR))
     try:
@@ -266,9 +302,13 @@ def test_gimp_client_ignores_proxy_settings(recorder, monkeypatch):
 def test_gimp_client_follows_no_redirect(recorder):
     sfclient = _sfclient()
     elsewhere = recorder()
-    redirecting = recorder(lambda h: (307, {"Location": f"http://127.0.0.1:{elsewhere.server_port}{h.path}"}, b""))
+    redirecting = recorder(
+        lambda h: (307, {"Location": f"http://127.0.0.1:{elsewhere.server_port}{h.path}"}, b"")
+    )
     client = sfclient.Client(f"http://127.0.0.1:{redirecting.server_port}", timeout=10)
-    with pytest.raises(sfclient.ServerError, match="redirects to .*images are sent only to the configured URL"):
+    with pytest.raises(
+        sfclient.ServerError, match="redirects to .*images are sent only to the configured URL"
+    ):
         client.run("udnie", sfclient.Image(8, 8, 3, "UINT8", _pixels()))
     with pytest.raises(sfclient.ClientError):
         client.models()

@@ -73,8 +73,10 @@ def test_concurrent_requests_run_as_one_forward(udnie_server):
     metrics_url = f"http://127.0.0.1:{udnie_server.metrics_port}"
     rng = np.random.default_rng(7)
     requests = [_request(i, rng) for i in range(BURST)]
-    expected = [pipeline.stylize(r["image"], "udnie", **{k: v for k, v in r.items() if k != "image"})
-                for r in requests]
+    expected = [
+        pipeline.stylize(r["image"], "udnie", **{k: v for k, v in r.items() if k != "image"})
+        for r in requests
+    ]
     transports = [TritonTransport(udnie_server.grpc_url, timeout=120) for _ in range(BURST + 1)]
     before = forwards_by_merged(metrics_url)
     try:
@@ -89,8 +91,9 @@ def test_concurrent_requests_run_as_one_forward(udnie_server):
                         results[i] = _bad_request(udnie_server.grpc_url, requests[0]["image"])
                     else:
                         r = requests[i]
-                        results[i] = transports[i].stylize(r["image"], model="udnie",
-                                                           **{k: v for k, v in r.items() if k != "image"})
+                        results[i] = transports[i].stylize(
+                            r["image"], model="udnie", **{k: v for k, v in r.items() if k != "image"}
+                        )
                 except Exception as exc:  # noqa: BLE001 - checked below
                     results[i] = exc
 
@@ -109,8 +112,10 @@ def test_concurrent_requests_run_as_one_forward(udnie_server):
             if any(v > 0 for v in merged.values()):
                 break
         else:
-            pytest.fail(f"no forward served more than one request; the backend counted {after} "
-                        f"(before {before}); log:\n{udnie_server.log_tail()}")
+            pytest.fail(
+                f"no forward served more than one request; the backend counted {after} "
+                f"(before {before}); log:\n{udnie_server.log_tail()}"
+            )
     finally:
         for t in transports:
             t.close()

@@ -38,8 +38,12 @@ def node_modules() -> Path:
 def _curl(*args: str) -> tuple[int, dict]:
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")
-    done = subprocess.run(["curl", "-sS", "--max-time", "120", "-w", "\n%{http_code}", *args],
-                          capture_output=True, text=True, timeout=150)
+    done = subprocess.run(
+        ["curl", "-sS", "--max-time", "120", "-w", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     assert done.returncode == 0, done.stderr
     body, _, code = done.stdout.rpartition("\n")
     return int(code), json.loads(body)
@@ -48,11 +52,26 @@ def _curl(*args: str) -> tuple[int, dict]:
 def test_curl_kserve_json_inference(spare_server):
     server = spare_server.ensure_running()
     image = pattern(H, W)
-    request = {"inputs": [{"name": "SOURCE_UINT8", "shape": [1, H, W, 3], "datatype": "UINT8",
-                           "data": image.reshape(-1).tolist()}],
-               "outputs": [{"name": "OUTPUT_UINT8"}]}
-    code, body = _curl("-X", "POST", "-H", "Content-Type: application/json", "--data-binary", json.dumps(request),
-                       f"{server.http_url}/v2/models/udnie/infer")
+    request = {
+        "inputs": [
+            {
+                "name": "SOURCE_UINT8",
+                "shape": [1, H, W, 3],
+                "datatype": "UINT8",
+                "data": image.reshape(-1).tolist(),
+            }
+        ],
+        "outputs": [{"name": "OUTPUT_UINT8"}],
+    }
+    code, body = _curl(
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        json.dumps(request),
+        f"{server.http_url}/v2/models/udnie/infer",
+    )
     assert code == 200, body
     (out,) = body["outputs"]
     assert out["name"] == "OUTPUT_UINT8" and out["datatype"] == "UINT8" and out["shape"] == [1, H, W, 3]
@@ -62,7 +81,9 @@ def test_curl_kserve_json_inference(spare_server):
 
     # a request the model refuses: a clear error (HTTP 400) naming what to fix
     bad = {"inputs": [{"name": "STRENGTH", "shape": [1, 1], "datatype": "FP32", "data": [0.5]}]}
-    code, body = _curl("-X", "POST", "--data-binary", json.dumps(bad), f"{server.http_url}/v2/models/udnie/infer")
+    code, body = _curl(
+        "-X", "POST", "--data-binary", json.dumps(bad), f"{server.http_url}/v2/models/udnie/infer"
+    )
     assert code == 400 and "stylefuse: no source image" in body["error"], body
 
     # the model's metadata lists the contract's tensors
@@ -76,12 +97,19 @@ def test_node_grpc_client(spare_server):
         pytest.skip("node is not installed (apt install nodejs); scripts/test's step_node_grpc needs it too")
     modules = node_modules()
     if not (modules / "@grpc" / "grpc-js").is_dir() or not (modules / "@grpc" / "proto-loader").is_dir():
-        pytest.skip(f"@grpc/grpc-js and @grpc/proto-loader are not in {modules}: scripts/test's step_node_grpc "
-                    "installs them (npm); it failed or was not run")
+        pytest.skip(
+            f"@grpc/grpc-js and @grpc/proto-loader are not in {modules}: scripts/test's step_node_grpc "
+            "installs them (npm); it failed or was not run"
+        )
     server = spare_server.ensure_running()
     env = {**os.environ, "NODE_PATH": str(modules)}
-    done = subprocess.run([node, str(CLIENTS / "grpc_stylize.js"), server.grpc_url, "udnie", str(H), str(W)],
-                          capture_output=True, text=True, timeout=180, env=env)
+    done = subprocess.run(
+        [node, str(CLIENTS / "grpc_stylize.js"), server.grpc_url, "udnie", str(H), str(W)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["ready"] is True and answer["name"] == "OUTPUT_UINT8" and answer["datatype"] == "UINT8"
@@ -91,6 +119,13 @@ def test_node_grpc_client(spare_server):
     assert np.abs(got - want).max() <= 1
 
     # an unknown model: a clear gRPC error, not a crash of the client
-    done = subprocess.run([node, str(CLIENTS / "grpc_stylize.js"), server.grpc_url, "no-such-model", "4", "4"],
-                          capture_output=True, text=True, timeout=180, env=env)
-    assert done.returncode == 2 and "no-such-model" in json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    done = subprocess.run(
+        [node, str(CLIENTS / "grpc_stylize.js"), server.grpc_url, "no-such-model", "4", "4"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert (
+        done.returncode == 2 and "no-such-model" in json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    )

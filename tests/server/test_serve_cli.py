@@ -46,7 +46,9 @@ class Lines:
             if self.proc.poll() is not None and not any(text in line for line in self.lines):
                 break
             time.sleep(0.2)
-        raise AssertionError(f"no {text!r} from stylefuse serve within {timeout} s; output:\n" + "\n".join(self.lines))
+        raise AssertionError(
+            f"no {text!r} from stylefuse serve within {timeout} s; output:\n" + "\n".join(self.lines)
+        )
 
 
 @pytest.mark.slow
@@ -55,9 +57,26 @@ def test_serve_heals_a_killed_stub_and_stops_cleanly(triton_repo, server_ports):
 
     http, grpc, metrics = server_ports(3)
     ready_timeout = server_ports.ready_timeout
-    cmd = [sys.executable, "-m", "stylefuse.cli", "serve", "--repo", str(triton_repo), "--models", "udnie",
-           "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
-           "--health-interval", "1", "--ready-timeout", str(ready_timeout)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stylefuse.cli",
+        "serve",
+        "--repo",
+        str(triton_repo),
+        "--models",
+        "udnie",
+        "--http-port",
+        str(http),
+        "--grpc-port",
+        str(grpc),
+        "--metrics-port",
+        str(metrics),
+        "--health-interval",
+        "1",
+        "--ready-timeout",
+        str(ready_timeout),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = Lines(proc)
     try:

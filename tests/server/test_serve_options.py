@@ -19,8 +19,21 @@ from stylefuse.errors import UserError
 
 def _serve(server_ports, *args: str):
     http, grpc, metrics = server_ports(3)
-    cmd = [sys.executable, "-m", "stylefuse.cli", "serve", "--http-port", str(http), "--grpc-port", str(grpc),
-           "--metrics-port", str(metrics), "--ready-timeout", str(server_ports.ready_timeout), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stylefuse.cli",
+        "serve",
+        "--http-port",
+        str(http),
+        "--grpc-port",
+        str(grpc),
+        "--metrics-port",
+        str(metrics),
+        "--ready-timeout",
+        str(server_ports.ready_timeout),
+        *args,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc, Lines(proc), grpc, http
 
@@ -44,11 +57,16 @@ def test_serve_instances_and_models_subset(server_ports):
     try:
         exported = out.wait("exported", 120)
         repo = Path(re.search(r" to (\S+) ", exported).group(1))
-        assert sorted(p.name for p in repo.iterdir() if not p.name.startswith(".")) == ["fuse-medical", "udnie"]
+        assert sorted(p.name for p in repo.iterdir() if not p.name.startswith(".")) == [
+            "fuse-medical",
+            "udnie",
+        ]
         config = (repo / "udnie" / "config.pbtxt").read_text()
         assert re.search(r"instance_group \[\s*\{\s*count: 2\s*kind: KIND_CPU", config), config
         ready = out.wait("tritonserver ready", server_ports.ready_timeout + 10)
-        assert "udnie" in ready and "fuse-medical" in ready and "loading the others" not in "\n".join(out.lines)
+        assert (
+            "udnie" in ready and "fuse-medical" in ready and "loading the others" not in "\n".join(out.lines)
+        )
         served = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{http}/v2/models/udnie/config").read())
         assert served["instance_group"][0]["count"] == 2
         image = (np.random.default_rng(0).random((24, 24, 3)) * 255).astype(np.uint8)
@@ -103,8 +121,12 @@ def test_kind_gpu_writes_the_gpu_profile_and_repo_refuses_shape_flags(monkeypatc
 
     with pytest.raises(UserError, match="--instances and --kind"):
         launcher.serve(repo=tmp_path / "repo", instances=2, say=lambda text: None)
-    done = subprocess.run([sys.executable, "-m", "stylefuse.cli", "serve", "--kind", "tpu"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "stylefuse.cli", "serve", "--kind", "tpu"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "invalid choice: 'tpu'" in done.stderr
 
 

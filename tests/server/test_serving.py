@@ -18,8 +18,9 @@ def transport(request, triton_server):
 
     kind = request.param
     url = triton_server.http_url if kind == "http" else triton_server.grpc_url
-    t = TritonTransport(url, protocol="http" if kind == "http" else "grpc", shared_memory=kind.endswith("shm"),
-                        timeout=120)
+    t = TritonTransport(
+        url, protocol="http" if kind == "http" else "grpc", shared_memory=kind.endswith("shm"), timeout=120
+    )
     yield t
     t.close()
 
@@ -44,10 +45,17 @@ def assert_close(got, want):
 
 def _cases():
     rgb8 = (_rgb(72, 90) * 255).round().astype(np.uint8)
-    rgba8 = np.concatenate([(_rgb(64, 52, 1) * 255).astype(np.uint8),
-                            np.linspace(0, 255, 64 * 52).reshape(64, 52, 1).astype(np.uint8)], axis=-1)
+    rgba8 = np.concatenate(
+        [
+            (_rgb(64, 52, 1) * 255).astype(np.uint8),
+            np.linspace(0, 255, 64 * 52).reshape(64, 52, 1).astype(np.uint8),
+        ],
+        axis=-1,
+    )
     grey16 = (_rgb(60, 70, 2)[..., 1] * 4095).astype(np.uint16)  # 12-bit data in uint16
-    ct = (_rgb(40, 48, 3)[..., 0][None] * np.linspace(0.5, 1.0, 5)[:, None, None] * 2400 - 1000).astype(np.int16)
+    ct = (_rgb(40, 48, 3)[..., 0][None] * np.linspace(0.5, 1.0, 5)[:, None, None] * 2400 - 1000).astype(
+        np.int16
+    )
     scene = _rgb(64, 80, 4)
     mask = np.zeros((64, 80), np.float32)
     mask[10:50, 20:70] = np.linspace(0, 1, 50, dtype=np.float32)[None]
@@ -83,10 +91,17 @@ def test_list_models_and_ping(triton_server):
     t = TritonTransport(triton_server.grpc_url)
     t.ping()
     models = {m["name"]: m for m in t.list_models()}
-    assert models["udnie"] == {"name": "udnie", "task": "style", "channels": 3, "has_default_style": True,
-                               "default": True}  # the installed default of its task (stylefuse.model_choice)
+    assert models["udnie"] == {
+        "name": "udnie",
+        "task": "style",
+        "channels": 3,
+        "has_default_style": True,
+        "default": True,
+    }  # the installed default of its task (stylefuse.model_choice)
     assert models["fuse-medical"]["task"] == "fuse"
-    assert {m["name"] for m in TritonTransport(triton_server.http_url, protocol="http").list_models()} == set(models)
+    assert {m["name"] for m in TritonTransport(triton_server.http_url, protocol="http").list_models()} == set(
+        models
+    )
 
 
 def test_progress_and_cancel(triton_server):
@@ -104,6 +119,7 @@ def test_progress_and_cancel(triton_server):
 
 def test_client_errors(triton_server):
     from stylefuse.client import TritonTransport
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         unused = s.getsockname()[1]
@@ -125,12 +141,19 @@ def _raw(url, model, tensors, outputs=None):
     import tritonclient.grpc as g
 
     if outputs is None:  # the output matching the (first) source's dtype
-        outputs = [next((n.replace("SOURCE_", "OUTPUT_") for n in tensors if n.startswith("SOURCE_")), "OUTPUT_UINT8")]
+        outputs = [
+            next(
+                (n.replace("SOURCE_", "OUTPUT_") for n in tensors if n.startswith("SOURCE_")), "OUTPUT_UINT8"
+            )
+        ]
     client = g.InferenceServerClient(url)
     inputs = []
     for name, array in tensors.items():
-        dt = "BOOL" if array.dtype == np.bool_ else {"uint8": "UINT8", "uint16": "UINT16", "int16": "INT16",
-                                                     "float32": "FP32"}[str(array.dtype)]
+        dt = (
+            "BOOL"
+            if array.dtype == np.bool_
+            else {"uint8": "UINT8", "uint16": "UINT16", "int16": "INT16", "float32": "FP32"}[str(array.dtype)]
+        )
         item = g.InferInput(name, list(array.shape), dt)
         item.set_data_from_numpy(array)
         inputs.append(item)
@@ -163,13 +186,28 @@ OUTPUTS = {"output dtype": ["OUTPUT_UINT8"]}
 # Bad requests to the fusion model (its own mistakes: the second image missing or of another size).
 FUSE_BAD = {
     "fusion without b": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8)}, "no reference image"),
-    "fusion sizes differ": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
-                             "REFERENCE_UINT8": np.zeros((1, 9, 8, 1), np.uint8)}, "differ in size"),
-    "fusion slices differ": ({"SOURCE_UINT8": np.zeros((3, 8, 8, 1), np.uint8),
-                              "REFERENCE_UINT8": np.zeros((2, 8, 8, 1), np.uint8)}, "batch size does not match"),
-    "strength for fusion": ({"SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
-                             "REFERENCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
-                             "STRENGTH": np.ones((1, 1), np.float32)}, "for style models"),
+    "fusion sizes differ": (
+        {
+            "SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+            "REFERENCE_UINT8": np.zeros((1, 9, 8, 1), np.uint8),
+        },
+        "differ in size",
+    ),
+    "fusion slices differ": (
+        {
+            "SOURCE_UINT8": np.zeros((3, 8, 8, 1), np.uint8),
+            "REFERENCE_UINT8": np.zeros((2, 8, 8, 1), np.uint8),
+        },
+        "batch size does not match",
+    ),
+    "strength for fusion": (
+        {
+            "SOURCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+            "REFERENCE_UINT8": np.zeros((1, 8, 8, 1), np.uint8),
+            "STRENGTH": np.ones((1, 1), np.float32),
+        },
+        "for style models",
+    ),
 }
 
 
@@ -210,8 +248,9 @@ def test_bad_request_in_a_dynamic_batch_fails_alone(triton_server):
     def send(i):
         source = np.full((1, 16, 16, 3), np.nan if i == 3 else 0.1 * i, np.float32)
         try:
-            results[i] = _raw(triton_server.grpc_url, "udnie", {"SOURCE_FP32": source}, ("OUTPUT_FP32",)) \
-                .as_numpy("OUTPUT_FP32")
+            results[i] = _raw(
+                triton_server.grpc_url, "udnie", {"SOURCE_FP32": source}, ("OUTPUT_FP32",)
+            ).as_numpy("OUTPUT_FP32")
         except InferenceServerException as exc:
             results[i] = exc
 
@@ -221,7 +260,9 @@ def test_bad_request_in_a_dynamic_batch_fails_alone(triton_server):
     for th in threads:
         th.join(120)
     assert isinstance(results[3], InferenceServerException) and "NaN" in str(results[3])
-    assert all(isinstance(results[i], np.ndarray) and results[i].shape == (1, 16, 16, 3) for i in results if i != 3)
+    assert all(
+        isinstance(results[i], np.ndarray) and results[i].shape == (1, 16, 16, 3) for i in results if i != 3
+    )
 
 
 def test_cli_server_option_equals_in_process(triton_server, tmp_path):
@@ -231,14 +272,41 @@ def test_cli_server_option_equals_in_process(triton_server, tmp_path):
     src = tmp_path / "in.png"
     write_image(src, (_rgb(48, 64, 9) * 255).astype(np.uint8))
     assert main(["-q", "stylize", str(src), "--strength", "0.7", "-o", str(tmp_path / "local.png")]) == 0
-    assert main(["-q", "stylize", str(src), "--strength", "0.7", "--server", triton_server.grpc_url,
-                 "-o", str(tmp_path / "served.png")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "stylize",
+                str(src),
+                "--strength",
+                "0.7",
+                "--server",
+                triton_server.grpc_url,
+                "-o",
+                str(tmp_path / "served.png"),
+            ]
+        )
+        == 0
+    )
     assert_close(read_image(tmp_path / "served.png").array, read_image(tmp_path / "local.png").array)
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     write_image(a, (_rgb(40, 40, 10)[..., 0] * 255).astype(np.uint8))
     write_image(b, (_rgb(40, 40, 11)[..., 1] * 255).astype(np.uint8))
     assert main(["-q", "fuse", str(a), str(b), "-o", str(tmp_path / "f_local.png")]) == 0
-    assert main(["-q", "fuse", str(a), str(b), "--server", triton_server.http_url, "-o",
-                 str(tmp_path / "f_served.png")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "fuse",
+                str(a),
+                str(b),
+                "--server",
+                triton_server.http_url,
+                "-o",
+                str(tmp_path / "f_served.png"),
+            ]
+        )
+        == 0
+    )
     assert_close(read_image(tmp_path / "f_served.png").array, read_image(tmp_path / "f_local.png").array)
     assert main(["-q", "stylize", str(src), "--server", "127.0.0.1:1", "-o", str(tmp_path / "x.png")]) == 2

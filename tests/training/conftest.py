@@ -33,4 +33,3 @@ def train_env(tmp_path) -> dict:
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
     env.setdefault("OMP_NUM_THREADS", "2")
     return env
-

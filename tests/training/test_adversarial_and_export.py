@@ -83,13 +83,14 @@ def test_exported_torchscript_runs_without_stylefuse(task, tmp_path):
         import sys
         sys.modules["stylefuse"] = None  # any import of stylefuse now fails
         import torch
-        m = torch.jit.load({str(out / 'model.pt')!r})
-        d = torch.load({str(tmp_path / 'io.pt')!r})
+        m = torch.jit.load({str(out / "model.pt")!r})
+        d = torch.load({str(tmp_path / "io.pt")!r})
         y = m(d["x"], d["x"])
         err = (y - d["y"]).abs().max().item()
         assert err <= 1e-4, err
         print("standalone ok", err)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert proc.returncode == 0 and "standalone ok" in proc.stdout, proc.stderr[-2000:]

@@ -25,7 +25,9 @@ def test_fast_preset_sets_its_options_and_flags_override_them():
         assert getattr(cfg, key) == value
     assert 0 < cfg.time_budget_s <= 600, "the fast preset must bound training to fit in 10 minutes"
     cfg = parse(["--preset", "fast", "--steps", "7", "--style-weight", "9"])
-    assert cfg.steps == 7 and cfg.style_weight == 9.0 and cfg.content_weight == PRESETS["fast"]["content_weight"]
+    assert (
+        cfg.steps == 7 and cfg.style_weight == 9.0 and cfg.content_weight == PRESETS["fast"]["content_weight"]
+    )
 
 
 def test_config_file_preset_is_applied(tmp_path):
@@ -48,12 +50,33 @@ def test_unknown_preset_and_bad_widths_are_clear_errors():
 @pytest.mark.slow
 def test_time_budget_stops_early_and_still_exports(shared_data, train_env, tmp_path):
     run_dir = tmp_path / "run"
-    args = ["--task", "fuse", "--name", "budget-test", "--pairs",
-            f"{shared_data / 'fusion' / 'MRI_CT' / 'MRI'}:{shared_data / 'fusion' / 'MRI_CT' / 'CT'}",
-            "--steps", "100000", "--time-budget-s", "3", "--crop", "32", "--batch", "2",
-            "--run-dir", str(run_dir), "--threads", "1"]
-    proc = subprocess.run([sys.executable, "-m", "stylefuse.training.cli", *args], env=train_env,
-                          capture_output=True, text=True, timeout=600)
+    args = [
+        "--task",
+        "fuse",
+        "--name",
+        "budget-test",
+        "--pairs",
+        f"{shared_data / 'fusion' / 'MRI_CT' / 'MRI'}:{shared_data / 'fusion' / 'MRI_CT' / 'CT'}",
+        "--steps",
+        "100000",
+        "--time-budget-s",
+        "3",
+        "--crop",
+        "32",
+        "--batch",
+        "2",
+        "--run-dir",
+        str(run_dir),
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "stylefuse.training.cli", *args],
+        env=train_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = json.loads((Path(train_env["STYLEFUSE_MODELS"]) / "budget-test" / "card.json").read_text())
     assert 1 <= card["training"]["steps"] < 100000

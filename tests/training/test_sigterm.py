@@ -17,11 +17,36 @@ pytestmark = pytest.mark.slow
 def test_sigterm_checkpoints_and_resume_finishes(shared_data, train_env, tmp_path):
     run_dir = tmp_path / "run"
     ct = shared_data / "fusion" / "MRI_CT"
-    args = [sys.executable, "-m", "stylefuse.training.cli", "--task", "fuse", "--name", "term-test",
-            "--pairs", f"{ct / 'MRI'}:{ct / 'CT'}", "--steps", "400", "--crop", "32", "--batch", "2",
-            "--checkpoint-every", "5", "--run-dir", str(run_dir), "--threads", "1"]
-    returncode, err = signal_when(args, train_env, lambda: bool(list((run_dir / "checkpoints").glob("step_*.pt"))),
-                                  signal.SIGTERM, "wrote a checkpoint")
+    args = [
+        sys.executable,
+        "-m",
+        "stylefuse.training.cli",
+        "--task",
+        "fuse",
+        "--name",
+        "term-test",
+        "--pairs",
+        f"{ct / 'MRI'}:{ct / 'CT'}",
+        "--steps",
+        "400",
+        "--crop",
+        "32",
+        "--batch",
+        "2",
+        "--checkpoint-every",
+        "5",
+        "--run-dir",
+        str(run_dir),
+        "--threads",
+        "1",
+    ]
+    returncode, err = signal_when(
+        args,
+        train_env,
+        lambda: bool(list((run_dir / "checkpoints").glob("step_*.pt"))),
+        signal.SIGTERM,
+        "wrote a checkpoint",
+    )
     assert returncode == 130, err[-2000:]
     assert "interrupted at step" in err and "--resume" in err
     stopped = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["step"]

@@ -12,10 +12,23 @@ from stylefuse.training.loop import load_data, train, unpack_batch
 
 def _cfg(shared, tmp_path, **kw) -> TrainConfig:
     tno = shared / "fusion" / "TNO"
-    base = dict(task="fuse", name="synth-test", pairs=[f"{tno / 'ir'}:{tno / 'vi'}"], split="first-half",
-                synthetic=[str(tno / "vi")], synthetic_skimage="brick", steps=4, crop=32, batch=4,
-                checkpoint_every=2, val_every=2, log_every=1, threads=1,
-                run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "models" / "synth-test"))
+    base = dict(
+        task="fuse",
+        name="synth-test",
+        pairs=[f"{tno / 'ir'}:{tno / 'vi'}"],
+        split="first-half",
+        synthetic=[str(tno / "vi")],
+        synthetic_skimage="brick",
+        steps=4,
+        crop=32,
+        batch=4,
+        checkpoint_every=2,
+        val_every=2,
+        log_every=1,
+        threads=1,
+        run_dir=str(tmp_path / "run"),
+        out_dir=str(tmp_path / "models" / "synth-test"),
+    )
     return TrainConfig(**(base | kw))
 
 

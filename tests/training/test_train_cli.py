@@ -18,17 +18,58 @@ def stylefuse_cmd() -> list[str]:
 
 
 def style_args(shared: Path, run_dir: Path, name: str, steps: int) -> list[str]:
-    return ["--task", "style", "--name", name, "--style", str(shared / "styles" / "udnie.jpg"),
-            "--content", str(shared / "fusion" / "TNO" / "vi"), "--steps", str(steps), "--crop", "64",
-            "--batch", "2", "--run-dir", str(run_dir), "--checkpoint-every", "50", "--val-every", "100",
-            "--threads", "2"]
+    return [
+        "--task",
+        "style",
+        "--name",
+        name,
+        "--style",
+        str(shared / "styles" / "udnie.jpg"),
+        "--content",
+        str(shared / "fusion" / "TNO" / "vi"),
+        "--steps",
+        str(steps),
+        "--crop",
+        "64",
+        "--batch",
+        "2",
+        "--run-dir",
+        str(run_dir),
+        "--checkpoint-every",
+        "50",
+        "--val-every",
+        "100",
+        "--threads",
+        "2",
+    ]
 
 
 def fuse_args(shared: Path, run_dir: Path, name: str, steps: int) -> list[str]:
     mp = shared / "fusion" / "MRI_PET"
-    return ["--task", "fuse", "--name", name, "--pairs", f"{mp / 'MRI'}:{mp / 'PET'}", "--split", "first-half",
-            "--steps", str(steps), "--crop", "64", "--batch", "4", "--run-dir", str(run_dir),
-            "--checkpoint-every", "50", "--val-every", "100", "--threads", "2"]
+    return [
+        "--task",
+        "fuse",
+        "--name",
+        name,
+        "--pairs",
+        f"{mp / 'MRI'}:{mp / 'PET'}",
+        "--split",
+        "first-half",
+        "--steps",
+        str(steps),
+        "--crop",
+        "64",
+        "--batch",
+        "4",
+        "--run-dir",
+        str(run_dir),
+        "--checkpoint-every",
+        "50",
+        "--val-every",
+        "100",
+        "--threads",
+        "2",
+    ]
 
 
 def run(args, env, timeout=1800):
@@ -54,11 +95,18 @@ def test_train_style_200_steps(shared_data, train_env, tmp_path):
     assert_run_outputs(run_dir, models, "udnie-test", "style", 200)
     # The trained model is usable at once, without a reference (single-style model).
     check = subprocess.run(
-        [sys.executable, "-c",
-         "import numpy as np; from stylefuse.registry import load_model; m = load_model('udnie-test');"
-         "import torch; x = torch.rand(1, 3, 40, 52); y = m.module(x); assert y.shape == x.shape;"
-         "assert m.card['has_default_style']; print('ok')"],
-        env=train_env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "import numpy as np; from stylefuse.registry import load_model; m = load_model('udnie-test');"
+            "import torch; x = torch.rand(1, 3, 40, 52); y = m.module(x); assert y.shape == x.shape;"
+            "assert m.card['has_default_style']; print('ok')",
+        ],
+        env=train_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.returncode == 0 and "ok" in check.stdout, check.stderr[-2000:]
 
 
@@ -86,8 +134,13 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(shared_data, train_en
     assert full.returncode == 0, full.stderr[-2000:]
 
     args = fuse_args(shared_data, cut_dir, "cut", steps) + base + ["--checkpoint-every", "10"]
-    returncode, err = signal_when(stylefuse_cmd() + args, train_env, lambda: _latest_step(cut_dir) >= 90,
-                                  signal.SIGINT, "reached step 90")
+    returncode, err = signal_when(
+        stylefuse_cmd() + args,
+        train_env,
+        lambda: _latest_step(cut_dir) >= 90,
+        signal.SIGINT,
+        "reached step 90",
+    )
     assert returncode == 130, err[-2000:]
     assert "interrupted at step" in err and "--resume" in err
     stopped = torch.load(cut_dir / "checkpoints" / "last.pt", weights_only=True)["step"]
@@ -102,8 +155,15 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(shared_data, train_en
 
 def test_torchrun_two_processes(shared_data, train_env, tmp_path):
     run_dir = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "stylefuse.training.cli"] + fuse_args(shared_data, run_dir, "ddp-test", 20)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "stylefuse.training.cli",
+    ] + fuse_args(shared_data, run_dir, "ddp-test", 20)
     cmd[cmd.index("--threads") + 1] = "1"
     proc = subprocess.run(cmd, env=train_env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -120,8 +180,12 @@ def test_bad_training_arguments_are_clear(train_env, tmp_path):
     assert proc.returncode == 2 and "invalid model name" in proc.stderr
     proc = run(["--task", "fuse", "--name", "x", "--pairs", f"{tmp_path}/nope:{tmp_path}/nope2"], train_env)
     assert proc.returncode == 2 and "nope" in proc.stderr and "Traceback" not in proc.stderr
-    for flags, said in ((["--exposure-ramp", "0.5,0.2"], "--exposure-ramp needs 0 <= LO < HI <= 1"),
-                        (["--exposure-ramp", "half"], "--exposure-ramp expects LO,HI"),
-                        (["--scd-weight", "-1"], "--scd-weight must be >= 0")):
-        proc = run(["--task", "fuse", "--name", "x", "--pairs", "a:b", "--fusion-arch", "focus", *flags], train_env)
+    for flags, said in (
+        (["--exposure-ramp", "0.5,0.2"], "--exposure-ramp needs 0 <= LO < HI <= 1"),
+        (["--exposure-ramp", "half"], "--exposure-ramp expects LO,HI"),
+        (["--scd-weight", "-1"], "--scd-weight must be >= 0"),
+    ):
+        proc = run(
+            ["--task", "fuse", "--name", "x", "--pairs", "a:b", "--fusion-arch", "focus", *flags], train_env
+        )
         assert proc.returncode == 2 and said in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -14,15 +14,44 @@ from stylefuse.training.loop import train
 
 
 def tiny_args(shared: Path, run_dir: Path, name: str, steps: int = 2) -> list[str]:
-    return ["--task", "style", "--name", name, "--style", str(shared / "styles" / "udnie.jpg"),
-            "--content", str(shared / "fusion" / "TNO" / "vi"), "--steps", str(steps), "--crop", "32",
-            "--batch", "1", "--widths", "4,8", "--n-res", "1", "--run-dir", str(run_dir),
-            "--checkpoint-every", "1", "--val-every", "100", "--threads", "1"]
+    return [
+        "--task",
+        "style",
+        "--name",
+        name,
+        "--style",
+        str(shared / "styles" / "udnie.jpg"),
+        "--content",
+        str(shared / "fusion" / "TNO" / "vi"),
+        "--steps",
+        str(steps),
+        "--crop",
+        "32",
+        "--batch",
+        "1",
+        "--widths",
+        "4,8",
+        "--n-res",
+        "1",
+        "--run-dir",
+        str(run_dir),
+        "--checkpoint-every",
+        "1",
+        "--val-every",
+        "100",
+        "--threads",
+        "1",
+    ]
 
 
 def run(args, env):
-    return subprocess.run([sys.executable, "-m", "stylefuse.training.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "stylefuse.training.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def all_tensors(obj):
@@ -47,8 +76,9 @@ def test_train_on_cpu_records_the_device(shared_data, train_env, tmp_path):
     assert state["step"] == 2 and state["device"] == "cpu"
     assert {t.device.type for t in all_tensors(state)} == {"cpu"}  # device-neutral
     # The exported TorchScript loads on the CPU and runs.
-    module = torch.jit.load(str(next((Path(train_env["STYLEFUSE_MODELS"]) / "dev-cpu").glob("*.pt"))),
-                            map_location="cpu")
+    module = torch.jit.load(
+        str(next((Path(train_env["STYLEFUSE_MODELS"]) / "dev-cpu").glob("*.pt"))), map_location="cpu"
+    )
     assert module is not None
 
 
@@ -84,10 +114,23 @@ def test_amp_on_cpu_is_a_one_line_error(shared_data, train_env, tmp_path):
 
 
 def test_resume_loads_the_checkpoint_onto_this_runs_device(shared_data, tmp_path, monkeypatch):
-    cfg = TrainConfig(task="style", name="dev-resume", style=[str(shared_data / "styles" / "udnie.jpg")],
-                      content=[str(shared_data / "fusion" / "TNO" / "vi")], steps=2, crop=32, batch=1,
-                      widths="4,8", n_res=1, checkpoint_every=1, val_every=100, threads=1, device="cpu",
-                      run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "model"))
+    cfg = TrainConfig(
+        task="style",
+        name="dev-resume",
+        style=[str(shared_data / "styles" / "udnie.jpg")],
+        content=[str(shared_data / "fusion" / "TNO" / "vi")],
+        steps=2,
+        crop=32,
+        batch=1,
+        widths="4,8",
+        n_res=1,
+        checkpoint_every=1,
+        val_every=100,
+        threads=1,
+        device="cpu",
+        run_dir=str(tmp_path / "run"),
+        out_dir=str(tmp_path / "model"),
+    )
     train(cfg)
     seen = []
     real_load = torch.load
@@ -106,7 +149,9 @@ def test_resume_loads_the_checkpoint_onto_this_runs_device(shared_data, tmp_path
 def test_load_checkpoint_maps_onto_the_target_device(tmp_path, monkeypatch):
     """A checkpoint written on one device comes back on whichever device resumes (map_location)."""
     path = tmp_path / "last.pt"
-    checkpoint_module.save_checkpoint(path, {"w": torch.ones(2), "opt": {"state": {0: {"exp_avg": torch.zeros(2)}}}})
+    checkpoint_module.save_checkpoint(
+        path, {"w": torch.ones(2), "opt": {"state": {0: {"exp_avg": torch.zeros(2)}}}}
+    )
     seen = []
     real_load = torch.load
 

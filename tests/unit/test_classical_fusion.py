@@ -116,7 +116,9 @@ def test_colour_distance_is_the_wasserstein_distance():
 
     a = u8(make_scene(30, 40, seed=10))
     b = u8(make_scene(20, 25, seed=11) * 0.5)
-    expected = np.mean([wasserstein_distance(a[..., c].ravel() / 255.0, b[..., c].ravel() / 255.0) for c in range(3)])
+    expected = np.mean(
+        [wasserstein_distance(a[..., c].ravel() / 255.0, b[..., c].ravel() / 255.0) for c in range(3)]
+    )
     assert sm.colour_distance(a, b) == pytest.approx(expected, rel=1e-9)
     assert sm.colour_distance(a, a) == 0.0
 

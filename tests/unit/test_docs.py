@@ -6,11 +6,26 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("cli", "models", "training", "serving", "napari", "gimp", "benchmarks", "reliability", "architecture")
+PAGES = (
+    "cli",
+    "models",
+    "training",
+    "serving",
+    "napari",
+    "gimp",
+    "benchmarks",
+    "reliability",
+    "architecture",
+)
 
 
 def markdown_files() -> list[Path]:
-    return [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return [
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+        ROOT / "CHANGELOG.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+    ]
 
 
 def test_readme_is_short_and_starts_with_the_two_commands():
@@ -27,7 +42,9 @@ def test_every_topic_page_exists_and_benchmarks_hold_the_quality_block():
     for page in PAGES:
         assert (ROOT / "docs" / f"{page}.md").is_file()
     bench = (ROOT / "docs" / "benchmarks.md").read_text()
-    assert "<!-- QUALITY:BEGIN" in bench and "<!-- QUALITY:END -->" in bench  # benchmarks/quality.py writes there
+    assert (
+        "<!-- QUALITY:BEGIN" in bench and "<!-- QUALITY:END -->" in bench
+    )  # benchmarks/quality.py writes there
 
 
 def test_relative_links_resolve():

@@ -13,7 +13,9 @@ def triple(dtype, z=None, size=48, seed=0):
     shape = (size, size) if z is None else (z, size, size)
     base = rng.random(shape)
     scale = {np.uint8: 255, np.uint16: 4095, np.int16: 2000}.get(dtype, 1.0)
-    return [np.asarray(np.clip(base * (0.5 + 0.25 * k) + 0.1 * k, 0, 1) * scale).astype(dtype) for k in range(3)]
+    return [
+        np.asarray(np.clip(base * (0.5 + 0.25 * k) + 0.1 * k, 0, 1) * scale).astype(dtype) for k in range(3)
+    ]
 
 
 def test_names_are_the_metrics_names():
@@ -22,7 +24,9 @@ def test_names_are_the_metrics_names():
 
 def test_uint8_image_is_the_plain_metrics():
     f, a, b = triple(np.uint8)
-    assert evaluate_fusion(f, a, b) == pytest.approx({k: float(v) for k, v in fusion_metrics(f, a, b).items()})
+    assert evaluate_fusion(f, a, b) == pytest.approx(
+        {k: float(v) for k, v in fusion_metrics(f, a, b).items()}
+    )
 
 
 def test_grey_levels_rule():

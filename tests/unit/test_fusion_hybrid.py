@@ -50,11 +50,14 @@ def test_the_sharper_input_has_positive_focus_contrast():
     assert float(activity.min()) >= 0.0
 
 
-VARIANTS = [{}, dict(widths=(8, 16), n_res=2, focus_radius=2),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0),
-            dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9),
-            dict(focus_radius=5, focus_gain=20.0, exposure_radius=7, exposure_smooth=24, exposure_ramp=(0.2, 0.4))]
+VARIANTS = [
+    {},
+    dict(widths=(8, 16), n_res=2, focus_radius=2),
+    dict(focus_radius=5, focus_gain=20.0, focus_gate=True, two_scale=True),
+    dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0),
+    dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9),
+    dict(focus_radius=5, focus_gain=20.0, exposure_radius=7, exposure_smooth=24, exposure_ramp=(0.2, 0.4)),
+]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -70,7 +73,9 @@ def test_declared_radius_bounds_the_measured_one(kw):
     measured = int((hit - c).abs().max())
     assert measured <= declared <= 1.5 * measured
     # the trunk's radius plus the focus measure's (Laplacian 1 + box r) or the exposure evidence's (box R)
-    plain = build_generator("fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"])
+    plain = build_generator(
+        "fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"]
+    )
     context = max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth)
     assert declared == generator_receptive_radius(plain) + context
 
@@ -201,4 +206,7 @@ def test_exposure_evidence_turns_the_focus_rule_off_on_exposure_pairs():
     mask[..., :70] = 1.0
     a, b = (t[None] for t in focus_pair(photo, mask, 3.0))
     with torch.inference_mode():
-        assert float(psnr(silent(exposure_radius=7)(a, b), photo[None])) > float(psnr((a + b) / 2, photo[None])) + 6.0
+        assert (
+            float(psnr(silent(exposure_radius=7)(a, b), photo[None]))
+            > float(psnr((a + b) / 2, photo[None])) + 6.0
+        )

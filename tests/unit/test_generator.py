@@ -28,8 +28,10 @@ def _measured_radius(model: torch.nn.Module, size: int) -> int:
     return int((hit - c).abs().max())
 
 
-@pytest.mark.parametrize("build", [lambda: StyleGenerator(), lambda: FusionGenerator(),
-                                   lambda: StyleGenerator(widths=(8, 16), n_res=2)])
+@pytest.mark.parametrize(
+    "build",
+    [lambda: StyleGenerator(), lambda: FusionGenerator(), lambda: StyleGenerator(widths=(8, 16), n_res=2)],
+)
 def test_declared_radius_bounds_the_measured_one(build):
     model = _randomise(build())
     declared = generator_receptive_radius(model)
@@ -66,9 +68,16 @@ def test_borders_are_not_darkened_by_padding():
     assert border_offset(padded) < 0.5 * border_offset(unpadded)
 
 
-@pytest.mark.parametrize("config", [{}, {"channels": 1, "edge_pad": 0}, {"widths": (8, 16), "n_res": 2, "full": 4,
-                                                                        "edge_pad": 5},
-                                    {"edge_pad": FOLD_BORDER}, {"widths": (8, 16, 24, 32), "n_res": 1, "edge_pad": 6}])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"channels": 1, "edge_pad": 0},
+        {"widths": (8, 16), "n_res": 2, "full": 4, "edge_pad": 5},
+        {"edge_pad": FOLD_BORDER},
+        {"widths": (8, 16, 24, 32), "n_res": 1, "edge_pad": 6},
+    ],
+)
 def test_inference_head_is_the_training_head(config):
     """At inference the head runs on a half-resolution grid (models/generator.py head_output) and the
     last upsampling is folded into its conv when the edge padding covers FOLD_BORDER; it must be the
@@ -103,10 +112,14 @@ def test_dual_grid_head_is_the_full_resolution_conv():
     feats_half = torch.rand(2, 32, 10, 13).contiguous(memory_format=torch.channels_last)
     x = torch.rand(2, 3, 20, 26).contiguous(memory_format=torch.channels_last)
     eps = 1.0 / 512.0
-    full = torch.sigmoid(torch.logit(x.clamp(eps, 1 - eps))
-                         + head_conv(weight, bias, torch.nn.functional.pixel_shuffle(feats_half, 2), x))
+    full = torch.sigmoid(
+        torch.logit(x.clamp(eps, 1 - eps))
+        + head_conv(weight, bias, torch.nn.functional.pixel_shuffle(feats_half, 2), x)
+    )
     assert (head_output(weight, bias, feats_half, x, eps, 0, 0, 20, 26) - full).abs().max() <= 1e-5
-    assert (head_output(weight, bias, feats_half, x, eps, 3, 2, 15, 21) - full[..., 3:18, 2:23]).abs().max() <= 1e-5
+    assert (
+        head_output(weight, bias, feats_half, x, eps, 3, 2, 15, 21) - full[..., 3:18, 2:23]
+    ).abs().max() <= 1e-5
 
 
 def test_flop_count_is_the_same_in_eval_mode():

@@ -71,7 +71,9 @@ def test_every_shipped_model_has_the_projects_licence():
     assert models
     for name in models:
         assert name in rows, f"shipped model {name} has no row in shipped_models/LICENSES.md"
-        assert rows[name][1] == spdx, f"shipped model {name}: licence {rows[name][1]!r}, the project's is {spdx}"
+        assert rows[name][1] == spdx, (
+            f"shipped model {name}: licence {rows[name][1]!r}, the project's is {spdx}"
+        )
 
 
 def test_licence_notes_ship_in_the_wheel():
@@ -85,4 +87,6 @@ def test_spdx_headers_name_the_projects_licence():
     for folder in ("core", "server_triton", "plugin_napari", "gimp_plugin"):
         for path in (ROOT / folder).rglob("*.py"):
             found = header.search(path.read_text(errors="replace")[:2000])
-            assert found is None or found.group(1) == spdx, f"{path} says {found.group(1)}, the project is {spdx}"
+            assert found is None or found.group(1) == spdx, (
+                f"{path} says {found.group(1)}, the project is {spdx}"
+            )

@@ -21,12 +21,15 @@ def _map(src: np.ndarray, style: np.ndarray) -> np.ndarray:
 def test_mapped_source_takes_the_style_distribution():
     rng = np.random.default_rng(0)
     src = rng.random((64, 64, 3), dtype=np.float32) ** 2  # dark-skewed photo
-    style = np.stack([rng.beta(5, 2, (80, 50)), rng.beta(2, 5, (80, 50)), rng.uniform(0.4, 0.6, (80, 50))], -1)
+    style = np.stack(
+        [rng.beta(5, 2, (80, 50)), rng.beta(2, 5, (80, 50)), rng.uniform(0.4, 0.6, (80, 50))], -1
+    )
     out = _map(src, style.astype(np.float32))
     for c in range(3):
         # per-channel quantiles agree with the style's to within a bin and the quantile grid
-        np.testing.assert_allclose(np.quantile(out[..., c], [0.1, 0.5, 0.9]),
-                                   np.quantile(style[..., c], [0.1, 0.5, 0.9]), atol=0.02)
+        np.testing.assert_allclose(
+            np.quantile(out[..., c], [0.1, 0.5, 0.9]), np.quantile(style[..., c], [0.1, 0.5, 0.9]), atol=0.02
+        )
     # ... while the source's order of pixel values (its structure) is kept, channel by channel
     for c in range(3):
         order = np.argsort(src[..., c].ravel())
@@ -67,8 +70,16 @@ def test_bins_resolve_16_bit_steps_better_than_8_bit():
     assert BINS >= 4096
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 5)), np.full((3, 5), np.nan), np.array([[0.5, 0.2]] * 3),
-                                 np.full((3, 5), 1.5), np.zeros((3, 1))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((2, 5)),
+        np.full((3, 5), np.nan),
+        np.array([[0.5, 0.2]] * 3),
+        np.full((3, 5), 1.5),
+        np.zeros((3, 1)),
+    ],
+)
 def test_bad_card_palettes_are_refused(bad):
     with pytest.raises(ValueError):
         check_quantiles(bad, 3)
@@ -83,6 +94,7 @@ def test_empty_sources_are_refused():
 
 # --- the palette step as the pipeline runs it (stylize) ------------------------------------------
 
+
 def _with_palette(target: np.ndarray):
     from dataclasses import replace
 
@@ -94,7 +106,9 @@ def _with_palette(target: np.ndarray):
 
 def _colour_gap(img: np.ndarray, target_q: np.ndarray) -> float:
     probs = np.linspace(0, 1, target_q.shape[1])
-    return float(np.mean([np.abs(np.quantile(img[..., c] / 255.0, probs) - target_q[c]).mean() for c in range(3)]))
+    return float(
+        np.mean([np.abs(np.quantile(img[..., c] / 255.0, probs) - target_q[c]).mean() for c in range(3)])
+    )
 
 
 def _photo(seed=3, shape=(96, 128)):
@@ -192,7 +206,17 @@ def test_a_stack_gets_the_same_palette_whole_or_slice_by_slice():
         assert diff.max() <= 16 and (diff > 0).mean() < 1e-3
 
     whole = stylize(stack, model=model, is_stack=True, value_range=rng_)
-    same(whole, np.stack([stylize(stack[i:i + 1], model=model, is_stack=True, value_range=rng_)[0] for i in range(3)]))
+    same(
+        whole,
+        np.stack(
+            [stylize(stack[i : i + 1], model=model, is_stack=True, value_range=rng_)[0] for i in range(3)]
+        ),
+    )
     grey = stack[..., 0]
     whole = stylize(grey, model=model, is_stack=True, value_range=rng_)
-    same(whole, np.stack([stylize(grey[i:i + 1], model=model, is_stack=True, value_range=rng_)[0] for i in range(3)]))
+    same(
+        whole,
+        np.stack(
+            [stylize(grey[i : i + 1], model=model, is_stack=True, value_range=rng_)[0] for i in range(3)]
+        ),
+    )

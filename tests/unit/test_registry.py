@@ -50,8 +50,10 @@ def test_listing_models_and_defaults_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, stylefuse.registry as r; r.list_models(); r.default_model_name('style'); "
-            "r.default_model_name('fuse'); print('torch' in sys.modules)")
+    code = (
+        "import sys, stylefuse.registry as r; r.list_models(); r.default_model_name('style'); "
+        "r.default_model_name('fuse'); print('torch' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"

@@ -7,9 +7,13 @@ from stylefuse.errors import UserError
 from stylefuse.model_choice import ModelInfo, default_first, default_model
 from stylefuse.runner import LocalRunner, TritonRunner, make_runner, resolve_device
 
-MODELS = [ModelInfo("arbitrary", "style", 3, False), ModelInfo("mondrian", "style", 3, True),
-          ModelInfo("udnie", "style", 3, True, default=True), ModelInfo("fuse-general", "fuse", 1),
-          ModelInfo("fuse-medical", "fuse", 1, default=True)]
+MODELS = [
+    ModelInfo("arbitrary", "style", 3, False),
+    ModelInfo("mondrian", "style", 3, True),
+    ModelInfo("udnie", "style", 3, True, default=True),
+    ModelInfo("fuse-general", "fuse", 1),
+    ModelInfo("fuse-medical", "fuse", 1, default=True),
+]
 
 
 def test_default_model_rule():
@@ -56,7 +60,9 @@ def test_local_runner_is_the_pipeline(style_model, fuse_model, scene):
     before = image.copy()
     runner = make_runner(None, device="cpu")
     assert isinstance(runner, LocalRunner)
-    np.testing.assert_array_equal(runner.stylize(image, strength=0.7), stylize(image, model=style_model, strength=0.7))
+    np.testing.assert_array_equal(
+        runner.stylize(image, strength=0.7), stylize(image, model=style_model, strength=0.7)
+    )
     np.testing.assert_array_equal(runner.fuse(image, image[::-1]), fuse(image, image[::-1], model=fuse_model))
     np.testing.assert_array_equal(image, before)
 
@@ -82,7 +88,9 @@ def test_triton_runner_takes_the_same_arguments():
         local = inspect.signature(getattr(LocalRunner, name))
         remote = inspect.signature(getattr(TritonRunner, name))
         assert list(local.parameters) == list(remote.parameters)
-        assert [p.default for p in local.parameters.values()] == [p.default for p in remote.parameters.values()]
+        assert [p.default for p in local.parameters.values()] == [
+            p.default for p in remote.parameters.values()
+        ]
 
 
 def test_cli_device_cuda_without_cuda_is_one_line(tmp_path, capsys):

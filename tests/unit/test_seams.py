@@ -28,7 +28,7 @@ def texture(side: int, seed: int = 0) -> np.ndarray:
     acc = torch.zeros(3, 1, side, side)
     for sigma, amp in ((12.0, 1.0), (4.0, 0.5), (1.5, 0.25)):
         r = int(3 * sigma)
-        k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma**2))
+        k = torch.exp(-(torch.arange(-r, r + 1, dtype=torch.float32) ** 2) / (2 * sigma**2))
         k /= k.sum()
         n = torch.randn(3, 1, side + 2 * r, side + 2 * r, generator=g)
         n = F.conv2d(F.conv2d(n, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
@@ -40,7 +40,9 @@ def texture(side: int, seed: int = 0) -> np.ndarray:
 def border_ratios(image: np.ndarray, borders: list[int]) -> tuple[float, float]:
     """(mean over border rows/cols, worst single border) of block gradients, over the interior mean."""
     n = image.shape[0] // BLOCK
-    blocks = image[: n * BLOCK, : n * BLOCK].astype(np.float64).reshape(n, BLOCK, n, BLOCK, -1).mean(axis=(1, 3))
+    blocks = (
+        image[: n * BLOCK, : n * BLOCK].astype(np.float64).reshape(n, BLOCK, n, BLOCK, -1).mean(axis=(1, 3))
+    )
     across_cols = np.abs(np.diff(blocks, axis=1)).mean(axis=(0, 2))  # [i]: between block columns i and i+1
     across_rows = np.abs(np.diff(blocks, axis=0)).mean(axis=(1, 2))
     at = [b // BLOCK - 1 for b in borders]
@@ -86,6 +88,8 @@ def test_tiled_stylize_has_no_visible_seams(model):
                 seamed[r : r + TILE, c : c + TILE] += 4
     seamed = np.clip(seamed, 0, 255).astype(np.uint8)
     seamed_mean, _ = border_ratios(seamed, list(range(TILE, SIDE, TILE)))
-    assert seamed_mean > MAX_MEAN_RATIO, f"a 4-level seam scored only {seamed_mean:.2f}x: the test cannot see seams"
+    assert seamed_mean > MAX_MEAN_RATIO, (
+        f"a 4-level seam scored only {seamed_mean:.2f}x: the test cannot see seams"
+    )
     # ... and the stationary texture itself has none where the pipeline's borders are.
     assert border_ratios(image, borders)[0] <= 1.05

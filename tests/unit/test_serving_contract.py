@@ -9,7 +9,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "serving.md"
 
 def test_serving_doc_lists_every_tensor_and_parameter():
     text = DOC.read_text()
-    contract = text[text.index("## Wire contract"):]
+    contract = text[text.index("## Wire contract") :]
     names = [*protocol.INPUT_NAMES, *protocol.OUTPUT_NAMES, *protocol.MODEL_PARAMETERS.values()]
     missing = [n for n in names if f"`{n}`" not in contract]
     assert not missing, f"docs/serving.md's wire contract does not name {missing}"

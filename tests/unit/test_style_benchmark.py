@@ -91,7 +91,9 @@ def test_random_net_is_its_own():
     assert tm.GRAM_B_SEED not in (1234, style_loss.TEXTURE_SEED, sm.TEXTURE_SEED)
     assert tm.GRAM_B_WIDTHS not in ((32, 64, 128, 256), style_loss.TEXTURE_WIDTHS, sm.TEXTURE_WIDTHS)
     a, b = tm.GramNetB(), tm.GramNetB()
-    assert all(np.array_equal(x.weight.numpy(), y.weight.numpy()) for x, y in zip(a.convs, b.convs, strict=True))
+    assert all(
+        np.array_equal(x.weight.numpy(), y.weight.numpy()) for x, y in zip(a.convs, b.convs, strict=True)
+    )
 
 
 # ------------------------------------------------------------------ the band-histogram baseline
@@ -101,6 +103,7 @@ def test_band_histogram_transfer_takes_the_bands_not_the_layout():
     photo, painting = photo_like(), texture(80, 112, seed=3)
     out = tm.band_histogram_transfer(photo, painting)
     assert out.dtype == np.uint8 and out.shape == photo.shape
+
     # the fine bands' distributions (sigma 1, 2, 4; the coarser ones are mostly border on images
     # this small) move towards the painting's ...
     def bands(im):
@@ -198,7 +201,11 @@ def test_validity_fails_a_score_that_the_trivial_outputs_meet():
     def rows(tex1, tex2, gram):
         return [{"tex1": tex1, "tex2": tex2, "gram": gram}]
 
-    scores = {sq.PEER: rows(0.5, 0.5, 0.6), sq.TRIVIAL[0]: rows(0.9, 1.0, 0.7), sq.TRIVIAL[1]: rows(0.7, 0.9, 0.4)}
+    scores = {
+        sq.PEER: rows(0.5, 0.5, 0.6),
+        sq.TRIVIAL[0]: rows(0.9, 1.0, 0.7),
+        sq.TRIVIAL[1]: rows(0.7, 0.9, 0.4),
+    }
     report = FakeReport()
     sq.validity(report, [scores])
     assert [ok for _, _, ok in report.targets] == [True, True, False]
@@ -207,8 +214,10 @@ def test_validity_fails_a_score_that_the_trivial_outputs_meet():
 def test_targets_compare_each_axis_with_the_peer():
     import style_quality as sq
 
-    means = {sq.PEER: {"content": 0.3, "colour": 0.2, "tex1": 0.4, "tex2": 0.6},
-             sq.SYNTHESIS: {"content": 0.35, "colour": 0.1, "tex1": 0.5, "tex2": 0.6}}
+    means = {
+        sq.PEER: {"content": 0.3, "colour": 0.2, "tex1": 0.4, "tex2": 0.6},
+        sq.SYNTHESIS: {"content": 0.35, "colour": 0.1, "tex1": 0.5, "tex2": 0.6},
+    }
     report = FakeReport()
     sq.targets(report, means, sq.SYNTHESIS, "synthesis", ("content", "colour", "tex1", "tex2"))
     assert [ok for _, _, ok in report.targets] == [True, True, False, True]

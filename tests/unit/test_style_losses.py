@@ -38,7 +38,9 @@ def test_texture_term_has_gradients_and_is_off_at_weight_zero():
 def test_palette_batches_take_the_paintings_colours():
     gen = torch.Generator().manual_seed(0)
     content = torch.rand(3, 80, 90, generator=gen) * 0.3  # dark photo
-    style = torch.stack([torch.full((70, 70), 0.9), torch.full((70, 70), 0.5), torch.rand(70, 70, generator=gen)])
+    style = torch.stack(
+        [torch.full((70, 70), 0.9), torch.full((70, 70), 0.5), torch.rand(70, 70, generator=gen)]
+    )
     x, _ = StyleBatches([content], [style], 32, 4, seed=1, palette=True)(0)
     plain, _ = StyleBatches([content], [style], 32, 4, seed=1, palette=False)(0)
     assert abs(float(x[:, 0].mean()) - 0.9) < 0.02 and abs(float(x[:, 1].mean()) - 0.5) < 0.02

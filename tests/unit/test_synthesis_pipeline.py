@@ -64,9 +64,11 @@ def test_uint16_grey_and_hounsfield_float_keep_their_range():
 
 def test_preserve_color_keeps_the_input_chroma():
     out = run(PHOTO, preserve_color=True).astype(float)
+
     # chroma of the result close to the photo's (the painting's blue cast is not taken)
     def cb(a):
         return -0.1687 * a[..., 0] - 0.3313 * a[..., 1] + 0.5 * a[..., 2]
+
     assert abs(cb(out).mean() - cb(PHOTO.astype(float)).mean()) < 6
 
 

@@ -47,7 +47,9 @@ def test_focus_pair_regions_are_complementary():
         blurred = gaussian_blur(photo[:, :, :48], 2.0)
         inside = mask.expand_as(a) > 0
         assert torch.equal(a[inside], photo[:, :, :48][inside]) and torch.equal(b[inside], blurred[inside])
-        assert torch.equal(a[~inside], blurred[~inside]) and torch.equal(b[~inside], photo[:, :, :48][~inside])
+        assert torch.equal(a[~inside], blurred[~inside]) and torch.equal(
+            b[~inside], photo[:, :, :48][~inside]
+        )
 
 
 def test_every_focus_pixel_is_sharp_in_one_input():
@@ -104,4 +106,8 @@ def test_benchmark_photos_are_refused():
 def test_skimage_photos_load_offline():
     pytest.importorskip("skimage")
     (brick,) = skimage_photos(["brick"])
-    assert brick.shape[0] == 1 and brick.dtype == torch.float32 and 0.0 <= float(brick.min()) < float(brick.max()) <= 1.0
+    assert (
+        brick.shape[0] == 1
+        and brick.dtype == torch.float32
+        and 0.0 <= float(brick.min()) < float(brick.max()) <= 1.0
+    )

@@ -13,8 +13,12 @@ from stylefuse.pipeline.tiling import plan_axis, tile_options
 
 
 @settings(max_examples=200, deadline=None)
-@given(length=st.integers(1, 3000), tile_size=st.integers(16, 700), overlap=st.one_of(st.none(), st.integers(0, 200)),
-       radius=st.integers(0, 80))
+@given(
+    length=st.integers(1, 3000),
+    tile_size=st.integers(16, 700),
+    overlap=st.one_of(st.none(), st.integers(0, 200)),
+    radius=st.integers(0, 80),
+)
 def test_plan_properties(length, tile_size, overlap, radius):
     try:
         opts = tile_options(tile_size, overlap, radius, 4)
@@ -57,8 +61,20 @@ def test_tiled_run_equals_untiled(shape, tile_size):
             assert np.isnan(out[z, rows]).all()  # each row is finished exactly once
             out[z, rows] = result
 
-        run_tiled(shape[0], shape[1], shape[2], 2, prepare, blocky, finish, tile_size=tile, overlap=8, margin=8,
-                  multiple=4, batch_size=2)
+        run_tiled(
+            shape[0],
+            shape[1],
+            shape[2],
+            2,
+            prepare,
+            blocky,
+            finish,
+            tile_size=tile,
+            overlap=8,
+            margin=8,
+            multiple=4,
+            batch_size=2,
+        )
         return out
 
     # Receptive radius of `blocky`: 3 px inside the block, plus one block for the blur, rounded up.
@@ -68,9 +84,22 @@ def test_tiled_run_equals_untiled(shape, tile_size):
 def test_runner_cancel_and_progress():
     calls = []
     with pytest.raises(Cancelled):
-        run_tiled(4, 40, 40, 1, lambda z, r, c: (torch.zeros(z.stop - z.start, 1, r.stop - r.start, c.stop - c.start),),
-                  lambda x: x, lambda z, r, res: None, tile_size=20, overlap=4, margin=4, multiple=4, batch_size=4,
-                  progress=lambda d, t: calls.append((d, t)), cancel=lambda: len(calls) > 2)
+        run_tiled(
+            4,
+            40,
+            40,
+            1,
+            lambda z, r, c: (torch.zeros(z.stop - z.start, 1, r.stop - r.start, c.stop - c.start),),
+            lambda x: x,
+            lambda z, r, res: None,
+            tile_size=20,
+            overlap=4,
+            margin=4,
+            multiple=4,
+            batch_size=4,
+            progress=lambda d, t: calls.append((d, t)),
+            cancel=lambda: len(calls) > 2,
+        )
     assert calls == [(0, 36), (4, 36), (8, 36)]  # 4 slices x 3 x 3 tiles, stopped before the third call
 
 
@@ -89,13 +118,40 @@ def test_single_tile_goes_straight_to_finish():
         assert rows == slice(0, 40) and np.isnan(out[z]).all()
         out[z] = result
 
-    run_tiled(5, 40, 36, 2, prepare, blocky, finish, tile_size=64, overlap=8, margin=8, multiple=4, batch_size=2,
-              progress=lambda d, t: calls.append((d, t)))
+    run_tiled(
+        5,
+        40,
+        36,
+        2,
+        prepare,
+        blocky,
+        finish,
+        tile_size=64,
+        overlap=8,
+        margin=8,
+        multiple=4,
+        batch_size=2,
+        progress=lambda d, t: calls.append((d, t)),
+    )
     expected = blocky(torch.from_numpy(image.transpose(0, 3, 1, 2))).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(out, expected) and calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
     with pytest.raises(Cancelled):
-        run_tiled(5, 40, 36, 2, prepare, blocky, lambda z, r, res: None, tile_size=None, overlap=8, margin=8,
-                  multiple=4, batch_size=2, progress=lambda d, t: calls.append((d, t)), cancel=lambda: len(calls) > 5)
+        run_tiled(
+            5,
+            40,
+            36,
+            2,
+            prepare,
+            blocky,
+            lambda z, r, res: None,
+            tile_size=None,
+            overlap=8,
+            margin=8,
+            multiple=4,
+            batch_size=2,
+            progress=lambda d, t: calls.append((d, t)),
+            cancel=lambda: len(calls) > 5,
+        )
 
 
 def test_default_tile_takes_2048_and_3000_in_two_by_two():

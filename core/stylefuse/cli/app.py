@@ -49,9 +49,12 @@ def build_parser(commands: Collection[str] | None = None) -> CliParser:
     `main` builds only the flags of the command it runs: `train` reads TrainConfig's fields for its
     flags, and every import saved keeps `stylefuse --help` instant.
     """
-    parser = CliParser(prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}",
-                        help="print the version and exit")
+    parser = CliParser(
+        prog=PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {__version__}", help="print the version and exit"
+    )
     add_common_options(parser, on_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in COMMANDS:
@@ -90,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except MemoryError:
-        print(f"{PROG}: error: not enough memory for this image; try a smaller --tile-size or --batch-size",
-              file=sys.stderr)
+        print(
+            f"{PROG}: error: not enough memory for this image; try a smaller --tile-size or --batch-size",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. `stylefuse models | head -1`
         sys.stderr.close()

@@ -80,7 +80,9 @@ def plan_pairs(a: str, b: str, output: str) -> list[Job] | None:
 
     for flag, d in (("A", a), ("B", b)):
         if not Path(d).is_dir():
-            raise UserError(f"input {flag} {d} is not a folder; a batch fuses two folders matched by file name")
+            raise UserError(
+                f"input {flag} {d} is not a folder; a batch fuses two folders matched by file name"
+            )
 
     def stem(p: Path) -> str:
         return p.name[: len(p.name) - len(full_suffix(p))]
@@ -108,8 +110,10 @@ def _jobs(inputs: list[tuple[str, ...]], output: str) -> list[Job]:
     for ins in inputs:
         name = Path(ins[0]).name
         if name in seen:
-            raise UserError(f"two inputs are both named {name} ({seen[name]} and {ins[0]}); their outputs would "
-                            "collide in the output folder")
+            raise UserError(
+                f"two inputs are both named {name} ({seen[name]} and {ins[0]}); their outputs would "
+                "collide in the output folder"
+            )
         seen[name] = ins[0]
         jobs.append(Job(tuple(ins), str(out / name)))
     return jobs
@@ -139,8 +143,15 @@ def run(jobs: Sequence[Job], one: Callable[[Job], tuple], desc: str, quiet: bool
     from .options import EXIT_USER_ERROR, PROG, one_line
 
     failed: list[str] = []
-    bar = tqdm(jobs, desc=desc, unit="file", leave=False, file=sys.stderr, disable=True if quiet else None,
-               dynamic_ncols=True)
+    bar = tqdm(
+        jobs,
+        desc=desc,
+        unit="file",
+        leave=False,
+        file=sys.stderr,
+        disable=True if quiet else None,
+        dynamic_ncols=True,
+    )
     for job in bar:
         try:
             like, result = one(job)
@@ -158,8 +169,10 @@ def run(jobs: Sequence[Job], one: Callable[[Job], tuple], desc: str, quiet: bool
     done = len(jobs) - len(failed)
     out_dir = Path(jobs[0].output).parent
     if failed:
-        print(f"{PROG}: {done} of {len(jobs)} written to {out_dir}; {len(failed)} failed: {', '.join(failed)}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: {done} of {len(jobs)} written to {out_dir}; {len(failed)} failed: {', '.join(failed)}",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     if not quiet:
         print(f"{PROG}: {done} of {len(jobs)} written to {out_dir}", file=sys.stderr)

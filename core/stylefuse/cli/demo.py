@@ -8,14 +8,21 @@ from ..errors import UserError
 
 NAME = "demo"
 HELP = "stylize and fuse the bundled examples; writes PNGs"
-DESCRIPTION = ("Stylize the bundled photo with the default style model and by synthesis with the bundled "
-               "painting (Udnie), and fuse the bundled MRI pair (T1 + proton density) with the default "
-               "fusion model.")
+DESCRIPTION = (
+    "Stylize the bundled photo with the default style model and by synthesis with the bundled "
+    "painting (Udnie), and fuse the bundled MRI pair (T1 + proton density) with the default "
+    "fusion model."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", default="demo_output", metavar="DIR",
-                   help="folder for the results (created if missing; default: %(default)s)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="demo_output",
+        metavar="DIR",
+        help="folder for the results (created if missing; default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,11 +65,15 @@ def run(args: argparse.Namespace) -> int:
     for name, (array, like) in written.items():
         write_image(out_dir / name, array, like=like)
     overview = out_dir / "overview.png"
-    write_image(overview, _overview([photo.array, painting.array, stylized, painted], [a.array, b.array, fused]))
+    write_image(
+        overview, _overview([photo.array, painting.array, stylized, painted], [a.array, b.array, fused])
+    )
 
-    print(f"stylized {photo_path.name} with the {style_name!r} style model and by synthesis with the "
-          f"patches of {painting_path.name}, fused {a_path.name} + {b_path.name} "
-          f"with {fuse_name!r}:")
+    print(
+        f"stylized {photo_path.name} with the {style_name!r} style model and by synthesis with the "
+        f"patches of {painting_path.name}, fused {a_path.name} + {b_path.name} "
+        f"with {fuse_name!r}:"
+    )
     for name in [*written, overview.name]:
         print(f"  {out_dir / name}")
     print(f"inputs: {ex} (licences: {ex / 'LICENSES.md'})")
@@ -87,5 +98,5 @@ def _overview(*rows):
     width = max(s.shape[1] for s in strips)
     canvas = np.full((len(strips) * (height + gap) - gap, width, 3), 255, np.uint8)
     for i, s in enumerate(strips):
-        canvas[i * (height + gap): i * (height + gap) + height, : s.shape[1]] = s
+        canvas[i * (height + gap) : i * (height + gap) + height, : s.shape[1]] = s
     return canvas

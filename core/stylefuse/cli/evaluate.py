@@ -8,16 +8,22 @@ from ..errors import UserError
 
 NAME = "eval"
 HELP = "fusion metrics of fused images against their sources"
-DESCRIPTION = ("The eight no-reference fusion metrics (EN, SD, SF, MI, SCD, VIF, Qabf, SSIM; higher is better) "
-               "of each fused image against its two sources. Images are read as 8-bit grey levels (16-bit ones "
-               "scaled by 1/257, others by the triple's common range); stacks are averaged over slices.")
+DESCRIPTION = (
+    "The eight no-reference fusion metrics (EN, SD, SF, MI, SCD, VIF, Qabf, SSIM; higher is better) "
+    "of each fused image against its two sources. Images are read as 8-bit grey levels (16-bit ones "
+    "scaled by 1/257, others by the triple's common range); stacks are averaged over slices."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("triples", nargs="*", metavar="FUSED A B", help="one or more triples of files")
     p.add_argument("--fused-dir", metavar="DIR", help="folder of fused images ...")
-    p.add_argument("--a-dir", metavar="DIR", help="... and the folders of their sources, matched by file name")
-    p.add_argument("--b-dir", metavar="DIR", help="the folder of the second sources (with --fused-dir, --a-dir)")
+    p.add_argument(
+        "--a-dir", metavar="DIR", help="... and the folders of their sources, matched by file name"
+    )
+    p.add_argument(
+        "--b-dir", metavar="DIR", help="the folder of the second sources (with --fused-dir, --a-dir)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -25,11 +31,15 @@ def _triple_metrics(paths: tuple[str, str, str]) -> dict:
     from ..evaluation import evaluate_fusion
     from .support import read_input, shape_text, spatial_shape
 
-    datas = [read_input(p, what) for p, what in zip(paths, ("fused image", "source A", "source B"), strict=True)]
+    datas = [
+        read_input(p, what) for p, what in zip(paths, ("fused image", "source A", "source B"), strict=True)
+    ]
     shapes = [spatial_shape(d) for d in datas]
     if len(set(shapes)) != 1:
-        raise UserError("eval needs three images of one size: " + ", ".join(
-            f"{p} is {shape_text(s)}" for p, s in zip(paths, shapes, strict=True)))
+        raise UserError(
+            "eval needs three images of one size: "
+            + ", ".join(f"{p} is {shape_text(s)}" for p, s in zip(paths, shapes, strict=True))
+        )
     try:  # the scores napari's Fuse layers widget shows too (stylefuse.evaluation)
         return evaluate_fusion(*(d.array for d in datas), is_stack=datas[0].is_stack)
     except UserError as exc:
@@ -67,7 +77,9 @@ def _dir_triples(fused_dir: str, a_dir: str, b_dir: str) -> list[tuple[str, str,
             if not match.is_file():
                 match = by_stem[flag].get(stem(f))
             if match is None:
-                raise UserError(f"no source for {f.name} in {flag} {dirs[flag]} (sources are matched by file name)")
+                raise UserError(
+                    f"no source for {f.name} in {flag} {dirs[flag]} (sources are matched by file name)"
+                )
             partners.append(str(match))
         triples.append((str(f), partners[0], partners[1]))
     return triples
@@ -81,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.triples) % 3:
         raise UserError(f"eval takes files in triples FUSED A B; got {len(args.triples)} file(s)")
-    triples = [tuple(args.triples[i:i + 3]) for i in range(0, len(args.triples), 3)]
+    triples = [tuple(args.triples[i : i + 3]) for i in range(0, len(args.triples), 3)]
     if args.fused_dir or args.a_dir or args.b_dir:
         triples += _dir_triples(args.fused_dir, args.a_dir, args.b_dir)
     if not triples:
@@ -92,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [[r["fused"]] + [f"{r['metrics'][k]:.4f}" for k in FUSION_METRIC_NAMES] for r in results]
     if len(results) > 1:
-        rows.append(["mean"] + [f"{sum(r['metrics'][k] for r in results) / len(results):.4f}"
-                                for k in FUSION_METRIC_NAMES])
+        rows.append(
+            ["mean"]
+            + [f"{sum(r['metrics'][k] for r in results) / len(results):.4f}" for k in FUSION_METRIC_NAMES]
+        )
     print(format_table(("fused",) + tuple(FUSION_METRIC_NAMES), rows, right=[False] + [True] * 8))
     return 0

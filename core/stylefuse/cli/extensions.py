@@ -18,8 +18,10 @@ def extension(name: str) -> Callable:
     """The function registered as `name` in the `stylefuse.commands` entry points."""
     found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
     if not found:
-        raise UserError(f"`{name}` needs stylefuse's Triton support, which is not installed here "
-                        "(reinstall stylefuse: pip install 'stylefuse[serve]')")
+        raise UserError(
+            f"`{name}` needs stylefuse's Triton support, which is not installed here "
+            "(reinstall stylefuse: pip install 'stylefuse[serve]')"
+        )
     try:
         return found[0].load()
     except ImportError as exc:

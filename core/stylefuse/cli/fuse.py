@@ -9,28 +9,40 @@ from .options import add_run_options, note, timed_note
 
 NAME = "fuse"
 HELP = "fuse two aligned images (modalities, exposures, focus planes), or two folders of them"
-DESCRIPTION = ("Fuse two aligned images of the same scene into one. Given two folders, fuse the images "
-               "matched by file name into the folder -o OUTDIR.")
+DESCRIPTION = (
+    "Fuse two aligned images of the same scene into one. Given two folders, fuse the images "
+    "matched by file name into the folder -o OUTDIR."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("a", metavar="A",
-                   help="first image (its file type and header are kept for the output), or a folder of them")
+    p.add_argument(
+        "a",
+        metavar="A",
+        help="first image (its file type and header are kept for the output), or a folder of them",
+    )
     p.add_argument("b", metavar="B", help="second image, same size as A (or a folder: partners by file name)")
     p.add_argument("-m", "--model", metavar="NAME", help="fusion model (default: the default fusion model)")
     p.add_argument("--resample", action="store_true", help="resize B to A's size when they differ")
     add_run_options(p)
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="file to write (never one of the inputs); for two folders, the folder to write into")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="file to write (never one of the inputs); for two folders, the folder to write into",
+    )
 
 
 def _check_pair(args: argparse.Namespace, a, b, a_path: str, b_path: str) -> None:
     from .support import shape_text, spatial_shape
 
     if spatial_shape(a) != spatial_shape(b) and not args.resample:
-        raise UserError(f"the inputs differ in size: {a_path} is {shape_text(spatial_shape(a))}, {b_path} is "
-                        f"{shape_text(spatial_shape(b))}; fusion needs aligned images of one size "
-                        "(register them first, or pass --resample to resize B to A)")
+        raise UserError(
+            f"the inputs differ in size: {a_path} is {shape_text(spatial_shape(a))}, {b_path} is "
+            f"{shape_text(spatial_shape(b))}; fusion needs aligned images of one size "
+            "(register them first, or pass --resample to resize B to A)"
+        )
 
 
 def _read_pair(a_path: str, b_path: str):
@@ -61,9 +73,16 @@ class _Engine:
 
     def _run(self, a, b, cb):
         args = self.args
-        return self.runner.fuse(a.array, b.array, model=self.model_name, resample=args.resample,
-                                is_stack=a.is_stack, tile_size=args.tile_size, batch_size=args.batch_size,
-                                progress=cb)
+        return self.runner.fuse(
+            a.array,
+            b.array,
+            model=self.model_name,
+            resample=args.resample,
+            is_stack=a.is_stack,
+            tile_size=args.tile_size,
+            batch_size=args.batch_size,
+            progress=cb,
+        )
 
 
 def run(args: argparse.Namespace) -> int:

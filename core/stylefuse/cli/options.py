@@ -88,21 +88,48 @@ def add_common_options(p: argparse.ArgumentParser, on_command: bool) -> None:
     On a command's parser the defaults are SUPPRESS: argparse copies a subparser's defaults over the
     main parser's values, so `stylefuse -q demo` would otherwise lose its -q.
     """
-    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS if on_command else False,
-                   help="no progress bars, no notes")
-    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if on_command else 0,
-                   help="say more on stderr: the model used, sizes and timings (-vv: debug details)")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS if on_command else False,
+        help="no progress bars, no notes",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS if on_command else 0,
+        help="say more on stderr: the model used, sizes and timings (-vv: debug details)",
+    )
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tile-size", type=positive_int, default=DEFAULT_TILE_SIZE, metavar="N",
-                   help="largest tile side in pixels; bigger images are processed in overlapping tiles "
-                        "(default: %(default)s)")
-    p.add_argument("--batch-size", type=positive_int, default=8, metavar="N",
-                   help="slices (of a stack) or tiles per model call (default: %(default)s)")
-    p.add_argument("--server", metavar="URL",
-                   help="run on a stylefuse Triton server (`stylefuse serve`) instead of in-process: "
-                        "HOST:PORT or grpc://HOST:PORT (gRPC, port 8001) or http://HOST:PORT (HTTP, port 8000)")
-    p.add_argument("--device", default="auto", metavar="DEVICE",
-                   help="where an in-process run computes: auto (a CUDA GPU when there is one), cpu, cuda or "
-                        "cuda:N (default: %(default)s)")
+    p.add_argument(
+        "--tile-size",
+        type=positive_int,
+        default=DEFAULT_TILE_SIZE,
+        metavar="N",
+        help="largest tile side in pixels; bigger images are processed in overlapping tiles "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="slices (of a stack) or tiles per model call (default: %(default)s)",
+    )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="run on a stylefuse Triton server (`stylefuse serve`) instead of in-process: "
+        "HOST:PORT or grpc://HOST:PORT (gRPC, port 8001) or http://HOST:PORT (HTTP, port 8000)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="where an in-process run computes: auto (a CUDA GPU when there is one), cpu, cuda or "
+        "cuda:N (default: %(default)s)",
+    )

@@ -10,34 +10,74 @@ from .options import add_run_options, note, strength, timed_note
 
 NAME = "stylize"
 HELP = "restyle an image (or every slice of a stack), or a batch of them"
-DESCRIPTION = ("Restyle IN with a trained style model, or with any style image as reference. Several inputs, "
-               "a folder or a glob restyle every image into the folder -o OUTDIR.")
+DESCRIPTION = (
+    "Restyle IN with a trained style model, or with any style image as reference. Several inputs, "
+    "a folder or a glob restyle every image into the folder -o OUTDIR."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="+", metavar="IN",
-                   help="image to restyle; several files, a folder or a glob (quoted) make a batch")
-    p.add_argument("-s", "--style", metavar="NAME|IMAGE",
-                   help="a style model's name (see `stylefuse models`) or a style image file used as "
-                        "reference (default: the default style model's own style)")
-    p.add_argument("-m", "--model", metavar="NAME",
-                   help="style model to run with a style image (default: the default style model)")
-    p.add_argument("--strength", type=strength, default=1.0, metavar="S",
-                   help="0 keeps the input, 1 is the full style (default: %(default)s)")
-    p.add_argument("--mask", metavar="M", help="image of the input's size: where to apply the style (0..1, soft)")
-    p.add_argument("--preserve-color", action="store_true", help="keep the input's colours, take the style's texture")
-    p.add_argument("--no-palette", action="store_true",
-                   help="skip the palette step (the input's colours mapped onto the style's before the "
-                        "generator); in-process runs only")
-    p.add_argument("--method", choices=("generator", "synthesis"), default="generator",
-                   help="generator: the trained model (fast, default); synthesis: example-based painting with "
-                        "the style image's own patches (seconds per image, needs --style IMAGE, no model)")
-    p.add_argument("--synthesis-size", type=int, default=512, metavar="PX",
-                   help="with --method synthesis: the long side it paints at; larger images get the painted "
-                        "change carried up to full size (default: %(default)s)")
+    p.add_argument(
+        "input",
+        nargs="+",
+        metavar="IN",
+        help="image to restyle; several files, a folder or a glob (quoted) make a batch",
+    )
+    p.add_argument(
+        "-s",
+        "--style",
+        metavar="NAME|IMAGE",
+        help="a style model's name (see `stylefuse models`) or a style image file used as "
+        "reference (default: the default style model's own style)",
+    )
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="NAME",
+        help="style model to run with a style image (default: the default style model)",
+    )
+    p.add_argument(
+        "--strength",
+        type=strength,
+        default=1.0,
+        metavar="S",
+        help="0 keeps the input, 1 is the full style (default: %(default)s)",
+    )
+    p.add_argument(
+        "--mask", metavar="M", help="image of the input's size: where to apply the style (0..1, soft)"
+    )
+    p.add_argument(
+        "--preserve-color", action="store_true", help="keep the input's colours, take the style's texture"
+    )
+    p.add_argument(
+        "--no-palette",
+        action="store_true",
+        help="skip the palette step (the input's colours mapped onto the style's before the "
+        "generator); in-process runs only",
+    )
+    p.add_argument(
+        "--method",
+        choices=("generator", "synthesis"),
+        default="generator",
+        help="generator: the trained model (fast, default); synthesis: example-based painting with "
+        "the style image's own patches (seconds per image, needs --style IMAGE, no model)",
+    )
+    p.add_argument(
+        "--synthesis-size",
+        type=int,
+        default=512,
+        metavar="PX",
+        help="with --method synthesis: the long side it paints at; larger images get the painted "
+        "change carried up to full size (default: %(default)s)",
+    )
     add_run_options(p)
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="file to write (never one of the inputs); for a batch, the folder to write into")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="file to write (never one of the inputs); for a batch, the folder to write into",
+    )
 
 
 def style_image_path(args: argparse.Namespace) -> str | None:
@@ -64,8 +104,10 @@ def style_model_name(args: argparse.Namespace, style_path: str | None) -> str | 
         return args.model
     if args.style is not None:
         if args.model is not None:
-            raise UserError(f"--style {args.style} names a model and --model {args.model} another; --model "
-                            "only picks the model for a style image (--style IMAGE)")
+            raise UserError(
+                f"--style {args.style} names a model and --model {args.model} another; --model "
+                "only picks the model for a style image (--style IMAGE)"
+            )
         return args.style
     return args.model
 
@@ -94,8 +136,10 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output, src)
     mask = read_input(args.mask, "mask") if args.mask else None
     if mask is not None and spatial_shape(mask)[-2:] != spatial_shape(src)[-2:]:
-        raise UserError(f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
-                        f"{shape_text(spatial_shape(src)[-2:])}; the mask must have the input's height and width")
+        raise UserError(
+            f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
+            f"{shape_text(spatial_shape(src)[-2:])}; the mask must have the input's height and width"
+        )
     reference = read_input(style_path, "style image") if style_path else None
     if reference is not None:
         check_values(reference, f"style image {style_path}")
@@ -113,13 +157,16 @@ class _Engine:
         self.args, self.reference = args, reference
         if args.method == "synthesis":
             if style_path is None:
-                raise UserError("--method synthesis paints with a painting's own patches: give it with "
-                                "--style IMAGE")
+                raise UserError(
+                    "--method synthesis paints with a painting's own patches: give it with --style IMAGE"
+                )
             if args.model is not None:
                 raise UserError("--method synthesis uses no model; drop --model (or use --method generator)")
         if args.server and args.no_palette:
-            raise UserError("--no-palette is for in-process runs (a server applies the palette; "
-                            "--preserve-color keeps the input's colours there)")
+            raise UserError(
+                "--no-palette is for in-process runs (a server applies the palette; "
+                "--preserve-color keeps the input's colours there)"
+            )
         from ..runner import make_runner
 
         self.runner = make_runner(args.server, device=args.device)
@@ -129,12 +176,15 @@ class _Engine:
             self.model_name, self.label = None, f"synthesis after {os.path.basename(style_path)}{where}"
             note(f"synthesis with the patches of {style_path}")
             return
-        self.model_name = self.runner.resolve(style_model_name(args, style_path), "style",
-                                              need_default_style=reference is None)
+        self.model_name = self.runner.resolve(
+            style_model_name(args, style_path), "style", need_default_style=reference is None
+        )
         info = next((m for m in self.runner.models("style") if m.name == self.model_name), None)
         if reference is None and info is not None and info.needs_reference:
-            raise UserError(f"style model {self.model_name!r} has no built-in style; give a style image: "
-                            f"--style IMAGE --model {self.model_name}")
+            raise UserError(
+                f"style model {self.model_name!r} has no built-in style; give a style image: "
+                f"--style IMAGE --model {self.model_name}"
+            )
         self.label = self.model_name + where
         note(f"style model {self.label}")
 
@@ -150,10 +200,21 @@ class _Engine:
         args, ref = self.args, None if self.reference is None else self.reference.array
         mask_array = None if mask is None else mask.array
         synthesis = {"synthesis_size": args.synthesis_size} if args.method == "synthesis" else {}
-        return self.runner.stylize(src.array, model=self.model_name, reference=ref, strength=args.strength,
-                                   mask=mask_array, preserve_color=args.preserve_color, palette=not args.no_palette,
-                                   method=args.method, is_stack=src.is_stack, tile_size=args.tile_size,
-                                   batch_size=args.batch_size, progress=cb, **synthesis)
+        return self.runner.stylize(
+            src.array,
+            model=self.model_name,
+            reference=ref,
+            strength=args.strength,
+            mask=mask_array,
+            preserve_color=args.preserve_color,
+            palette=not args.no_palette,
+            method=args.method,
+            is_stack=src.is_stack,
+            tile_size=args.tile_size,
+            batch_size=args.batch_size,
+            progress=cb,
+            **synthesis,
+        )
 
 
 def _run_batch(args: argparse.Namespace, jobs: list) -> int:
@@ -175,8 +236,10 @@ def _run_batch(args: argparse.Namespace, jobs: list) -> int:
         check_values(src, f"input {in_path}")
         check_writable(job.output, src)
         if mask is not None and spatial_shape(mask)[-2:] != spatial_shape(src)[-2:]:
-            raise UserError(f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
-                            f"{shape_text(spatial_shape(src)[-2:])}")
+            raise UserError(
+                f"mask {args.mask} is {shape_text(spatial_shape(mask)[-2:])} but input {in_path} is "
+                f"{shape_text(spatial_shape(src)[-2:])}"
+            )
         return src, engine(src, mask, None)
 
     return batch.run(jobs, one, f"stylize ({engine.label})", args.quiet)

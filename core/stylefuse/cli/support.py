@@ -73,18 +73,24 @@ def check_output(path: str, inputs: Sequence[str | None]) -> str:
     formats = output_formats()
     for src in inputs:
         if src is not None and (same_file(out, src) or _inside(out, src)):
-            raise UserError(f"output {path} is the input file {src}; choose another output name "
-                            "(stylefuse never overwrites its inputs)")
+            raise UserError(
+                f"output {path} is the input file {src}; choose another output name "
+                "(stylefuse never overwrites its inputs)"
+            )
     if suffix not in formats and suffix != "":
-        raise UserError(f"unsupported output file type {suffix} for {path}: use .png, .jpg, .tif, .nii, "
-                        ".nii.gz or .dcm (or a folder name without extension for a DICOM series)")
+        raise UserError(
+            f"unsupported output file type {suffix} for {path}: use .png, .jpg, .tif, .nii, "
+            ".nii.gz or .dcm (or a folder name without extension for a DICOM series)"
+        )
     parent = out.parent
     if not parent.is_dir():
         raise UserError(f"output folder {parent} does not exist (create it first)")
     if suffix == "":  # a DICOM series folder: new, or empty
         if out.exists() and not (out.is_dir() and not any(out.iterdir())):
-            raise UserError(f"output {path} has no file extension and exists; give a file name with an "
-                            "extension (.png, .tif, .nii.gz, ...) or a new folder for a DICOM series")
+            raise UserError(
+                f"output {path} has no file extension and exists; give a file name with an "
+                "extension (.png, .tif, .nii.gz, ...) or a new folder for a DICOM series"
+            )
         return "dicom"
     if out.is_dir():
         raise UserError(f"output {path} is a folder; give a file name such as {out / 'result.png'}")
@@ -108,30 +114,41 @@ def check_writable(path: str, data, what: str = "the result") -> None:
     arr, channels = data.array, data.channels
     kind = f"{arr.dtype}" + (f" ({8 * arr.dtype.itemsize}-bit)" if arr.dtype.kind in "iu" else "")
     if fmt in ("png", "jpeg") and data.is_stack:
-        raise UserError(f"{path}: {fmt.upper()} holds one 2-D image but {what} is a stack of {arr.shape[0]} "
-                        "slices; write .tif or .nii.gz")
+        raise UserError(
+            f"{path}: {fmt.upper()} holds one 2-D image but {what} is a stack of {arr.shape[0]} "
+            "slices; write .tif or .nii.gz"
+        )
     if fmt == "jpeg":
         if arr.dtype.name != "uint8":
-            raise UserError(f"{path}: JPEG holds 8-bit data only but {what} is {kind}; "
-                            "write .png or .tif to keep the full range")
+            raise UserError(
+                f"{path}: JPEG holds 8-bit data only but {what} is {kind}; "
+                "write .png or .tif to keep the full range"
+            )
         if channels in (2, 4):
             raise UserError(f"{path}: JPEG has no alpha channel but {what} has one; write .png or .tif")
     if fmt == "png" and arr.dtype.name not in ("uint8", "uint16"):
-        raise UserError(f"{path}: PNG holds 8- or 16-bit unsigned data but {what} is {kind}; "
-                        "write .tif or .nii.gz")
+        raise UserError(
+            f"{path}: PNG holds 8- or 16-bit unsigned data but {what} is {kind}; write .tif or .nii.gz"
+        )
     if fmt == "nifti" and channels != 1 and not (channels in (3, 4) and arr.dtype.name == "uint8"):
-        raise UserError(f"{path}: NIfTI holds single-channel or 8-bit RGB(A) data but {what} has {channels} "
-                        f"channels of {arr.dtype}; write .tif")
+        raise UserError(
+            f"{path}: NIfTI holds single-channel or 8-bit RGB(A) data but {what} has {channels} "
+            f"channels of {arr.dtype}; write .tif"
+        )
     if fmt == "dicom":
         if data.format != "dicom":
-            raise UserError(f"{path}: DICOM output needs a DICOM input (its patient, study and geometry are "
-                            f"copied) but the input is {(data.format or 'not DICOM').upper()}; write .nii.gz or .tif")
+            raise UserError(
+                f"{path}: DICOM output needs a DICOM input (its patient, study and geometry are "
+                f"copied) but the input is {(data.format or 'not DICOM').upper()}; write .nii.gz or .tif"
+            )
         if channels in (2, 4):
             raise UserError(f"{path}: DICOM has no alpha channel but {what} has one; write .png or .tif")
         files = len(data.meta.get("datasets") or [1])
         if full_suffix(path) in (".dcm", ".dicom") and files > 1 and not data.meta.get("multiframe"):
-            raise UserError(f"{path}: the input is a DICOM series of {files} files; give a folder name "
-                            "without extension for the output series")
+            raise UserError(
+                f"{path}: the input is a DICOM series of {files} files; give a folder name "
+                "without extension for the output series"
+            )
 
 
 def spatial_shape(data) -> tuple[int, ...]:
@@ -155,8 +172,15 @@ def progress(desc: str, quiet: bool = False, unit: str = "tile") -> Iterator[Cal
         if bar is None:
             from tqdm import tqdm
 
-            bar = state["bar"] = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
-                                      disable=True if quiet else None, dynamic_ncols=True)
+            bar = state["bar"] = tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                leave=False,
+                file=sys.stderr,
+                disable=True if quiet else None,
+                dynamic_ncols=True,
+            )
         if bar.total != total:
             bar.total = total
         bar.n = done
@@ -169,7 +193,9 @@ def progress(desc: str, quiet: bool = False, unit: str = "tile") -> Iterator[Cal
             state["bar"].close()
 
 
-def format_table(header: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[bool] | None = None) -> str:
+def format_table(
+    header: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[bool] | None = None
+) -> str:
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     right = right or [False] * len(header)

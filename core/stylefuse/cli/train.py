@@ -36,11 +36,11 @@ _HELP = {
     "time_budget_s": "stop training after this many seconds and export what was reached (0: no limit)",
     "texture_weight": "style: weight of the texture term (relative Gram distance of a random net on per-channel standardised images)",
     "targets": "style: folder of synthesis targets (scripts/make_synthesis_targets.py): content photo NAME.* "
-               "trains towards TARGETS/NAME.png, photo shrunk to the target's size, same crop/augmentation; "
-               "adds the paired terms",
+    "trains towards TARGETS/NAME.png, photo shrunk to the target's size, same crop/augmentation; "
+    "adds the paired terms",
     "paired_weight": "style with --targets: weight of the L1 distance to the target (default 1.0)",
     "band_weight": "style with --targets: weight of the per-band (difference-of-Gaussians) histogram distance "
-                   "to the target, which keeps the strokes' detail L1 would blur (default 1.0)",
+    "to the target, which keeps the strokes' detail L1 would blur (default 1.0)",
     "no_palette": "style: no palette step (train on the raw photos' colours; the card stores no palette)",
     "style_side": "downscale style images to this long side (px) before cropping, 0 keeps their size (default 512)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",
@@ -56,7 +56,7 @@ _HELP = {
     "focus_gate_bias": "focus: the gate's initial logit (0: half open, default; 3: ~95%% open)",
     "scd_weight": "fuse: weight of 2 - SCD (sum of the correlations of differences) on the pairs without a truth",
     "exposure_radius": "focus: > 0 adds exposure-pair evidence (local correlation x brightness difference, "
-                       "(2 R + 1)^2 windows) that sends the blend to the average on exposure pairs",
+    "(2 R + 1)^2 windows) that sends the blend to the average on exposure pairs",
     "exposure_smooth": "focus: average the exposure evidence over (2 S + 1)^2 windows (default 64)",
     "exposure_ramp": "focus: LO,HI: smoothed evidence below LO leaves the blend alone, above HI averages (default 0.2,0.4)",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
@@ -82,7 +82,7 @@ _HELP = {
     "seed": "random seed (data order, crops, initial weights)",
     "threads": "torch threads per process (0: all physical cores)",
     "device": "auto | cpu | cuda | cuda:N: where training runs (auto: the first GPU when CUDA works here, "
-              "else the CPU; under torchrun a CUDA choice gives each rank cuda:LOCAL_RANK); default auto",
+    "else the CPU; under torchrun a CUDA choice gives each rank cuda:LOCAL_RANK); default auto",
     "amp": "CUDA mixed precision (fp16 autocast + gradient scaling); an error on the CPU",
     "checkpoint_every": "write a checkpoint every N steps",
     "log_every": "write TensorBoard scalars every N steps",
@@ -107,7 +107,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     from ..training.config import TrainConfig
 
     parser.add_argument("--config", help="JSON file with the same keys as the flags (flags override it)")
-    parser.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the run folder's last checkpoint"
+    )
     for f in fields(TrainConfig):
         if f.name == "command":
             continue
@@ -134,7 +136,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from ..training.config import PRESETS, TrainConfig
 
     from_file = TrainConfig.read_keys(args.config) if args.config else {}
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    given = {
+        f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None
+    }
     preset = given.get("preset", from_file.get("preset", ""))
     if preset and preset not in PRESETS:
         raise UserError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
@@ -161,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..training import loop  # noqa: F401 - a missing [train] extra is named here, not as a traceback
     except ImportError as exc:
-        raise UserError(f"training is not available in this installation ({exc}); "
-                        "install with: pip install 'stylefuse[train]'") from None
+        raise UserError(
+            f"training is not available in this installation ({exc}); "
+            "install with: pip install 'stylefuse[train]'"
+        ) from None
     return int(run_train(args) or 0)

@@ -26,8 +26,10 @@ def to_wire(array: np.ndarray, what: str) -> np.ndarray:
         return array
     if array.dtype.kind == "f":
         return array.astype(np.float32)
-    raise UserError(f"{what} has dtype {array.dtype}; the server takes uint8, uint16, int16 or float "
-                    "(convert it first, or run in-process)")
+    raise UserError(
+        f"{what} has dtype {array.dtype}; the server takes uint8, uint16, int16 or float "
+        "(convert it first, or run in-process)"
+    )
 
 
 def from_wire(out: np.ndarray, dtype) -> np.ndarray:
@@ -48,8 +50,9 @@ def range_input(lo: float, hi: float, k: int) -> np.ndarray:
     return np.tile(np.array([[lo, hi]], np.float32), (k, 1))
 
 
-def run_requests(infer: Callable, slices: int, per: int, build: Callable, out: np.ndarray,
-                 progress=None, cancel=None) -> None:
+def run_requests(
+    infer: Callable, slices: int, per: int, build: Callable, out: np.ndarray, progress=None, cancel=None
+) -> None:
     """Send slices [z0, z0 + per) as requests into `out`; `build(z)` -> (inputs, output name);
     `infer(inputs, output, shape, dtype)` sends one."""
     if progress is not None:

@@ -29,7 +29,7 @@ def parse_url(url: str, protocol: str | None) -> tuple[str, str]:
     """(address, protocol) of grpc://HOST:PORT, http://HOST:PORT or HOST:PORT (gRPC unless told)."""
     for scheme in ("grpc", "http"):
         if url.startswith(f"{scheme}://"):
-            return url[len(scheme) + 3:].rstrip("/"), protocol or scheme
+            return url[len(scheme) + 3 :].rstrip("/"), protocol or scheme
     return url.rstrip("/"), protocol or "grpc"
 
 
@@ -43,8 +43,13 @@ def _close_quietly(thing) -> None:
 class Connection:
     """Per-thread Triton clients and shared-memory pools of one server; mixed into TritonTransport."""
 
-    def __init__(self, url: str = "127.0.0.1:8001", protocol: str | None = None, shared_memory: bool = False,
-                 timeout: float = 60.0):
+    def __init__(
+        self,
+        url: str = "127.0.0.1:8001",
+        protocol: str | None = None,
+        shared_memory: bool = False,
+        timeout: float = 60.0,
+    ):
         self.address, self.protocol = parse_url(url, protocol)
         if self.protocol not in ("grpc", "http"):
             raise UserError(f"protocol must be 'grpc' or 'http', got {protocol!r}")
@@ -56,8 +61,9 @@ class Connection:
                 import tritonclient.http as tc
             from tritonclient.utils import InferenceServerException
         except ImportError as exc:
-            raise UserError(f"the Triton client is not installed ({exc}); install it with: "
-                            "pip install 'stylefuse[serve]'") from None
+            raise UserError(
+                f"the Triton client is not installed ({exc}); install it with: pip install 'stylefuse[serve]'"
+            ) from None
         self._tc, self._exc = tc, InferenceServerException
         self._local = threading.local()
         self._clients: list = []
@@ -75,8 +81,9 @@ class Connection:
             if self.protocol == "grpc":
                 client = self._tc.InferenceServerClient(self.address, channel_args=GRPC_CHANNEL_ARGS)
             else:
-                client = self._tc.InferenceServerClient(self.address, connection_timeout=self.timeout,
-                                                        network_timeout=self.timeout, concurrency=4)
+                client = self._tc.InferenceServerClient(
+                    self.address, connection_timeout=self.timeout, network_timeout=self.timeout, concurrency=4
+                )
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -167,14 +174,21 @@ class Connection:
                 except self._exc:  # unloaded meanwhile
                     continue
                 config = config.get("config", config)
-                params = {k: v.get("string_value", v.get("stringValue", ""))
-                          for k, v in (config.get("parameters") or {}).items()}
+                params = {
+                    k: v.get("string_value", v.get("stringValue", ""))
+                    for k, v in (config.get("parameters") or {}).items()
+                }
                 if params.get(MODEL_PARAMETERS["role"]) != "pipeline":
                     continue
-                models.append({"name": entry["name"], "task": params.get(MODEL_PARAMETERS["task"]),
-                               "channels": int(params.get(MODEL_PARAMETERS["channels"]) or 0),
-                               "has_default_style": params.get(MODEL_PARAMETERS["has_default_style"]) == "true",
-                               "default": params.get(MODEL_PARAMETERS["default"]) == "true"})
+                models.append(
+                    {
+                        "name": entry["name"],
+                        "task": params.get(MODEL_PARAMETERS["task"]),
+                        "channels": int(params.get(MODEL_PARAMETERS["channels"]) or 0),
+                        "has_default_style": params.get(MODEL_PARAMETERS["has_default_style"]) == "true",
+                        "default": params.get(MODEL_PARAMETERS["default"]) == "true",
+                    }
+                )
             return sorted(models, key=lambda m: m["name"])
 
         try:

@@ -17,12 +17,16 @@ class ErrorMapping:
     """Mixed into TritonTransport: needs `url`, `protocol`, `timeout`, `_exc`, `_models`, `_reconnect()`."""
 
     def _unreachable(self, detail: object) -> UserError:
-        return UserError(f"cannot reach the stylefuse server at {self.url} ({self.protocol}): {detail}; "
-                         "start one with `stylefuse serve`")
+        return UserError(
+            f"cannot reach the stylefuse server at {self.url} ({self.protocol}): {detail}; "
+            "start one with `stylefuse serve`"
+        )
 
     def _timed_out(self) -> UserError:
-        return UserError(f"the stylefuse server at {self.url} did not answer within {self.timeout:g} s "
-                         "(busy or hung?); try again, send a smaller image, or allow a longer timeout")
+        return UserError(
+            f"the stylefuse server at {self.url} did not answer within {self.timeout:g} s "
+            "(busy or hung?); try again, send a smaller image, or allow a longer timeout"
+        )
 
     def _call(self, fn, model: str | None = None):
         for attempt in range(RETRIES + 1):
@@ -35,13 +39,13 @@ class ErrorMapping:
                 transient = "UNAVAILABLE" in status or any(s in message for s in _TRANSIENT)
                 if transient and attempt < RETRIES:
                     self._reconnect()
-                    time.sleep(0.3 * 2 ** attempt)
+                    time.sleep(0.3 * 2**attempt)
                     continue
                 raise self._user_error(status, message, model, transient) from None
             except (ConnectionError, OSError) as exc:  # HTTP client: socket-level failures
                 if attempt < RETRIES:
                     self._reconnect()
-                    time.sleep(0.3 * 2 ** attempt)
+                    time.sleep(0.3 * 2**attempt)
                     continue
                 raise self._unreachable(exc) from None
 

@@ -34,8 +34,10 @@ class TritonTransport(Connection, ErrorMapping):
         if model is None:
             from ..model_choice import ModelInfo, default_model
 
-            infos = [ModelInfo(m["name"], m["task"], m["channels"], m["has_default_style"], m["default"])
-                     for m in models]
+            infos = [
+                ModelInfo(m["name"], m["task"], m["channels"], m["has_default_style"], m["default"])
+                for m in models
+            ]
             return default_model(task, infos, need_default_style, where=f"served by {self.url}")
         found = [m for m in models if m["name"] == model]
         if found and found[0]["task"] != task:
@@ -43,7 +45,9 @@ class TritonTransport(Connection, ErrorMapping):
         return model
 
     # ------------------------------------------------------------------ one request
-    def _infer(self, model: str, inputs: dict[str, np.ndarray], output: str, out_shape, out_dtype) -> np.ndarray:
+    def _infer(
+        self, model: str, inputs: dict[str, np.ndarray], output: str, out_shape, out_dtype
+    ) -> np.ndarray:
         tc, big = self._tc, ("SOURCE_", "REFERENCE_", "MASK")
         use_shm = self.shared_memory
         nbytes = int(np.prod(out_shape)) * np.dtype(out_dtype).itemsize
@@ -56,8 +60,11 @@ class TritonTransport(Connection, ErrorMapping):
             infer_inputs = []
             for name, array in inputs.items():
                 array = np.ascontiguousarray(array)
-                datatype = {np.dtype(np.bool_): "BOOL", np.dtype(object): "BYTES",
-                            np.dtype(np.int32): "INT32"}.get(array.dtype) or wire_dtype(array.dtype)
+                datatype = {
+                    np.dtype(np.bool_): "BOOL",
+                    np.dtype(object): "BYTES",
+                    np.dtype(np.int32): "INT32",
+                }.get(array.dtype) or wire_dtype(array.dtype)
                 item = tc.InferInput(name, list(array.shape), datatype)
                 if use_shm and name.startswith(big):
                     write_region(pool, name, array, item)
@@ -66,7 +73,9 @@ class TritonTransport(Connection, ErrorMapping):
                 else:
                     item.set_data_from_numpy(array)
                 infer_inputs.append(item)
-            requested = tc.InferRequestedOutput(output, **({"binary_data": True} if self.protocol == "http" else {}))
+            requested = tc.InferRequestedOutput(
+                output, **({"binary_data": True} if self.protocol == "http" else {})
+            )
             out_handle = None
             if use_shm:
                 out_region, out_handle, _ = pool.region("OUTPUT", nbytes)
@@ -78,7 +87,9 @@ class TritonTransport(Connection, ErrorMapping):
             reply = result.get_output(output)
             shape = list(reply.shape if self.protocol == "grpc" else reply["shape"])
             if shape != list(out_shape):
-                raise UserError(f"server {self.url} returned {output} of shape {shape}, expected {list(out_shape)}")
+                raise UserError(
+                    f"server {self.url} returned {output} of shape {shape}, expected {list(out_shape)}"
+                )
             return read_region(out_handle, out_dtype, out_shape)
         out = result.as_numpy(output)
         if out is None or list(out.shape) != list(out_shape):
@@ -92,12 +103,26 @@ class TritonTransport(Connection, ErrorMapping):
         run_requests(infer, slices, per, build, out, progress, cancel)
 
     # ------------------------------------------------------------------ the pipeline's calls
-    def stylize(self, image, model: str | None = None, reference=None, strength: float = 1.0, mask=None,
-                preserve_color: bool = False, is_stack: bool | None = None, batch_size: int = 8,
-                progress=None, cancel=None, value_range=None, method: str = "generator",
-                synthesis_size: int | None = None) -> np.ndarray:
+    def stylize(
+        self,
+        image,
+        model: str | None = None,
+        reference=None,
+        strength: float = 1.0,
+        mask=None,
+        preserve_color: bool = False,
+        is_stack: bool | None = None,
+        batch_size: int = 8,
+        progress=None,
+        cancel=None,
+        value_range=None,
+        method: str = "generator",
+        synthesis_size: int | None = None,
+    ) -> np.ndarray:
         """`stylefuse.pipeline.stylize`, run by the server (same arguments, same result)."""
-        src = prepare(image, is_stack, value_range, "image")  # as the pipeline: NaN/Inf refused before sending
+        src = prepare(
+            image, is_stack, value_range, "image"
+        )  # as the pipeline: NaN/Inf refused before sending
         layout, rng = src.layout, src.rng
         strength = check_strength(strength)
         batch_size = check_batch_size(batch_size)
@@ -106,13 +131,15 @@ class TritonTransport(Connection, ErrorMapping):
             return src.array.copy()
         model = self._model(model, "style", need_default_style=reference is None)
         wire = to_wire(src.view, "image")
-        extra = {"STRENGTH": np.full((1, 1), strength, np.float32),
-                 "PRESERVE_COLOR": np.full((1, 1), bool(preserve_color), np.bool_)}
+        extra = {
+            "STRENGTH": np.full((1, 1), strength, np.float32),
+            "PRESERVE_COLOR": np.full((1, 1), bool(preserve_color), np.bool_),
+        }
         if reference is not None:
             ref = prepare(reference, None, None, "reference")
             if ref.empty:
                 raise UserError(f"reference image is empty {ref.array.shape}")
-            middle = to_wire(ref.view[ref.layout.slices // 2: ref.layout.slices // 2 + 1], "reference")
+            middle = to_wire(ref.view[ref.layout.slices // 2 : ref.layout.slices // 2 + 1], "reference")
             extra[reference_name(middle.dtype)] = middle  # a stack's middle slice, as the pipeline takes it
         out = np.empty(src.view.shape, wire.dtype)
         source_name, output = f"SOURCE_{wire_dtype(wire.dtype)}", f"OUTPUT_{wire_dtype(wire.dtype)}"
@@ -139,8 +166,18 @@ class TritonTransport(Connection, ErrorMapping):
         self._run(model, layout.slices, per, build, out, progress, cancel)
         return from_wire(out, src.dtype).reshape(src.array.shape)
 
-    def fuse(self, a, b, model: str | None = None, resample: bool = False, is_stack: bool | None = None,
-             batch_size: int = 8, progress=None, cancel=None, value_range=None) -> np.ndarray:
+    def fuse(
+        self,
+        a,
+        b,
+        model: str | None = None,
+        resample: bool = False,
+        is_stack: bool | None = None,
+        batch_size: int = 8,
+        progress=None,
+        cancel=None,
+        value_range=None,
+    ) -> np.ndarray:
         """`stylefuse.pipeline.fuse`, run by the server (same arguments, same result)."""
         pa, pb = prepare_pair(a, b, is_stack, value_range, resample)
         la, lb, ra, rb = pa.layout, pb.layout, pa.rng, pb.rng
@@ -164,9 +201,13 @@ class TritonTransport(Connection, ErrorMapping):
             ref_name, ref_range = "REFERENCE_FP32", (0.0, 1.0)
 
             def read_b(z: slice) -> np.ndarray:
-                return resample_region(lambda rows, cols: pb.unit(z, rows, cols),
-                                       (lb.height, lb.width), (la.height, la.width),
-                                       slice(0, la.height), slice(0, la.width))
+                return resample_region(
+                    lambda rows, cols: pb.unit(z, rows, cols),
+                    (lb.height, lb.width),
+                    (la.height, la.width),
+                    slice(0, la.height),
+                    slice(0, la.width),
+                )
 
         def build(z: slice):
             k = z.stop - z.start

@@ -14,9 +14,15 @@ def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
     return lo + (hi - lo) * torch.rand((), generator=gen).item()
 
 
-def random_affine_crop(images: list[torch.Tensor], size: int, gen: torch.Generator,
-                       max_rotation: float = 15.0, scale_range: tuple[float, float] = (0.7, 1.3),
-                       max_translation: float = 0.1, flip: bool = True) -> list[torch.Tensor]:
+def random_affine_crop(
+    images: list[torch.Tensor],
+    size: int,
+    gen: torch.Generator,
+    max_rotation: float = 15.0,
+    scale_range: tuple[float, float] = (0.7, 1.3),
+    max_translation: float = 0.1,
+    flip: bool = True,
+) -> list[torch.Tensor]:
     """Apply the SAME random rotation/scale/translation/flip to aligned C x H x W images, then
     return a `size` x `size` crop of each (sampled inside the transformed image)."""
     _, h, w = images[0].shape
@@ -32,11 +38,13 @@ def random_affine_crop(images: list[torch.Tensor], size: int, gen: torch.Generat
     cy += _uniform(gen, -max_translation, max_translation) * sy
     flip_x = -1.0 if flip and torch.rand((), generator=gen).item() < 0.5 else 1.0
     cos, sin = math.cos(angle), math.sin(angle)
-    theta = torch.tensor([[flip_x * sx * cos, -sx * sin, cx], [flip_x * sy * sin, sy * cos, cy]],
-                         dtype=images[0].dtype).unsqueeze(0)
+    theta = torch.tensor(
+        [[flip_x * sx * cos, -sx * sin, cx], [flip_x * sy * sin, sy * cos, cy]], dtype=images[0].dtype
+    ).unsqueeze(0)
     grid = F.affine_grid(theta, [1, 1, size, size], align_corners=False)
     return [
-        F.grid_sample(img.unsqueeze(0), grid, mode="bilinear", padding_mode="reflection",
-                      align_corners=False).squeeze(0)
+        F.grid_sample(
+            img.unsqueeze(0), grid, mode="bilinear", padding_mode="reflection", align_corners=False
+        ).squeeze(0)
         for img in images
     ]

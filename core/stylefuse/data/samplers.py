@@ -18,8 +18,9 @@ def _fit(img: torch.Tensor, min_side: int) -> torch.Tensor:
     if min(h, w) >= min_side:
         return img
     f = min_side / min(h, w)
-    return F.interpolate(img[None], size=(round(h * f) + 1, round(w * f) + 1), mode="bilinear",
-                         align_corners=False)[0]
+    return F.interpolate(
+        img[None], size=(round(h * f) + 1, round(w * f) + 1), mode="bilinear", align_corners=False
+    )[0]
 
 
 def _hwc(img: torch.Tensor) -> np.ndarray:
@@ -34,8 +35,15 @@ class StyleBatches:
     image's histogram and the whole painting's quantiles, so the generator learns on what it gets.
     """
 
-    def __init__(self, contents: list[torch.Tensor], styles: list[torch.Tensor], crop: int, batch: int,
-                 seed: int, palette: bool = False):
+    def __init__(
+        self,
+        contents: list[torch.Tensor],
+        styles: list[torch.Tensor],
+        crop: int,
+        batch: int,
+        seed: int,
+        palette: bool = False,
+    ):
         self.contents = [_fit(c, crop) for c in contents]
         self.styles = [_fit(s, crop) for s in styles]
         self.crop, self.batch, self.seed = crop, batch, seed
@@ -54,7 +62,9 @@ class StyleBatches:
             si = int(torch.randint(len(self.styles), (), generator=gen))
             crop = random_affine_crop([self.contents[ci]], self.crop, gen)[0]
             content.append(crop if self.palettes is None else self._map(crop, ci, si))
-            style += random_affine_crop([self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5))
+            style += random_affine_crop(
+                [self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5)
+            )
         return torch.stack(content), torch.stack(style)
 
 
@@ -86,11 +96,20 @@ class PairedStyleBatches(StyleBatches):
     Returns (content, style, target, None): the loop's (a, b, truth, rows) shape, no per-row mask.
     """
 
-    def __init__(self, pairs: list[tuple[torch.Tensor, torch.Tensor]], styles: list[torch.Tensor], crop: int,
-                 batch: int, seed: int, palette: bool = False):
+    def __init__(
+        self,
+        pairs: list[tuple[torch.Tensor, torch.Tensor]],
+        styles: list[torch.Tensor],
+        crop: int,
+        batch: int,
+        seed: int,
+        palette: bool = False,
+    ):
         for content, target in pairs:
             if content.shape[-2:] != target.shape[-2:]:
-                raise ValueError(f"photo {tuple(content.shape)} and target {tuple(target.shape)} differ in size")
+                raise ValueError(
+                    f"photo {tuple(content.shape)} and target {tuple(target.shape)} differ in size"
+                )
         super().__init__([c for c, _ in pairs], styles, crop, batch, seed, palette)
         self.targets = [_fit(t, crop) for _, t in pairs]
 
@@ -103,5 +122,7 @@ class PairedStyleBatches(StyleBatches):
             crop, paired = random_affine_crop([self.contents[ci], self.targets[ci]], self.crop, gen)
             content.append(crop if self.palettes is None else self._map(crop, ci, si))
             target.append(paired)
-            style += random_affine_crop([self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5))
+            style += random_affine_crop(
+                [self.styles[si]], self.crop, gen, max_rotation=5.0, scale_range=(0.8, 1.5)
+            )
         return torch.stack(content), torch.stack(style), torch.stack(target), None

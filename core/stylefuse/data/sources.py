@@ -15,7 +15,9 @@ def list_images(paths: list[str | Path]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if f.is_file() and full_suffix(f) in SUPPORTED_READ_EXTENSIONS)
+            found += sorted(
+                f for f in p.iterdir() if f.is_file() and full_suffix(f) in SUPPORTED_READ_EXTENSIONS
+            )
         elif p.is_file():
             found.append(p)
         else:
@@ -90,7 +92,9 @@ def informative(slices: list[torch.Tensor]) -> list[torch.Tensor]:
     return [s for s in slices if float(s.max() - s.min()) > 1e-3]
 
 
-def load_target_pairs(files: list[Path], folder: str | Path) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], int]:
+def load_target_pairs(
+    files: list[Path], folder: str | Path
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], int]:
     """(photo, target) RGB pairs for the photos with a target FOLDER/<stem>.png, the photo shrunk
     (antialiased) to its target's size; and how many photos had none. Targets are paintings of whole
     2-D photos, so a volume among the photos is an error."""
@@ -109,9 +113,16 @@ def load_target_pairs(files: list[Path], folder: str | Path) -> tuple[list[tuple
         if photo.shape[-2:] != target.shape[-2:]:
             if target.shape[-2] > photo.shape[-2] or target.shape[-1] > photo.shape[-1]:
                 raise UserError(f"--targets: {target_path} is larger than its photo {f}")
-            photo = F.interpolate(photo[None], size=tuple(target.shape[-2:]), mode="bilinear",
-                                  align_corners=False, antialias=True)[0]
+            photo = F.interpolate(
+                photo[None],
+                size=tuple(target.shape[-2:]),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )[0]
         pairs.append((photo, target))
     if not pairs:
-        raise UserError(f"--targets: none of the {len(files)} content photos has a target <name>.png in {folder}")
+        raise UserError(
+            f"--targets: none of the {len(files)} content photos has a target <name>.png in {folder}"
+        )
     return pairs, missing

@@ -22,14 +22,28 @@ import torch.nn.functional as F
 from .augment import random_affine_crop
 from .samplers import PairBatches, _fit, step_generator
 
-FOCUS_SIGMA = (1.0, 5.0)      # px, blur of the out-of-focus region
-EXPOSURE_EV = (1.0, 3.0)      # stops under and over (drawn independently)
-GAMMA = (2.0, 2.4)            # display gamma to linear light and back
-SYNTHETIC_STREAM = 2          # generator stream of the synthetic pairs (the real pairs use stream 0)
+FOCUS_SIGMA = (1.0, 5.0)  # px, blur of the out-of-focus region
+EXPOSURE_EV = (1.0, 3.0)  # stops under and over (drawn independently)
+GAMMA = (2.0, 2.4)  # display gamma to linear light and back
+SYNTHETIC_STREAM = 2  # generator stream of the synthetic pairs (the real pairs use stream 0)
 
 # Photos the benchmarks score (benchmarks/quality.py): never a training image.
-BENCHMARK_PHOTOS = frozenset({"astronaut", "chelsea", "cat", "coffee", "rocket", "stereo_motorcycle", "camera",
-                              "coins", "moon", "hubble_deep_field", "immunohistochemistry", "retina"})
+BENCHMARK_PHOTOS = frozenset(
+    {
+        "astronaut",
+        "chelsea",
+        "cat",
+        "coffee",
+        "rocket",
+        "stereo_motorcycle",
+        "camera",
+        "coins",
+        "moon",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "retina",
+    }
+)
 
 
 def _uniform(gen: torch.Generator, lo: float, hi: float) -> float:
@@ -101,8 +115,9 @@ def from_linear(x: torch.Tensor, gamma: float) -> torch.Tensor:
     return x.clamp(0.0, 1.0) ** (1.0 / gamma)
 
 
-def exposure_pair(photo: torch.Tensor, ev_under: float, ev_over: float,
-                  gamma: float) -> tuple[torch.Tensor, torch.Tensor]:
+def exposure_pair(
+    photo: torch.Tensor, ev_under: float, ev_over: float, gamma: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Copies `ev_under` stops under- and `ev_over` stops over-exposed (linear light, clipped at white)."""
     linear = to_linear(photo, gamma)
     under = from_linear(linear * 2.0**-ev_under, gamma)
@@ -118,7 +133,9 @@ def synthetic_pair(photo: torch.Tensor, gen: torch.Generator, kind: str = "") ->
         mask = random_region(photo.shape[-2], photo.shape[-1], gen)
         a, b = focus_pair(photo, mask, _uniform(gen, *FOCUS_SIGMA))
     elif kind == "exposure":
-        a, b = exposure_pair(photo, _uniform(gen, *EXPOSURE_EV), _uniform(gen, *EXPOSURE_EV), _uniform(gen, *GAMMA))
+        a, b = exposure_pair(
+            photo, _uniform(gen, *EXPOSURE_EV), _uniform(gen, *EXPOSURE_EV), _uniform(gen, *GAMMA)
+        )
     else:
         raise ValueError(f"unknown synthetic pair kind {kind!r}")
     a, b = luma(quantize8(a)), luma(quantize8(b))
@@ -163,7 +180,9 @@ class MixedFusionBatches:
         if self.pairs is None or self.n_real == 0:
             return sa, sb, truth, torch.ones(sa.shape[0], dtype=torch.bool)
         ra, rb = self.pairs(step, rank)
-        sup = torch.cat([torch.zeros(ra.shape[0], dtype=torch.bool), torch.ones(sa.shape[0], dtype=torch.bool)])
+        sup = torch.cat(
+            [torch.zeros(ra.shape[0], dtype=torch.bool), torch.ones(sa.shape[0], dtype=torch.bool)]
+        )
         return torch.cat([ra, sa]), torch.cat([rb, sb]), torch.cat([torch.zeros_like(ra), truth]), sup
 
 

@@ -47,8 +47,17 @@ from ._common import (
 )
 
 # palette lookup tables; smallest/largest pixel values and aspect ratio (stale once pixels change)
-_PALETTE_TAGS = (0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203, 0x00281221, 0x00281222,
-                 0x00281223)
+_PALETTE_TAGS = (
+    0x00281101,
+    0x00281102,
+    0x00281103,
+    0x00281201,
+    0x00281202,
+    0x00281203,
+    0x00281221,
+    0x00281222,
+    0x00281223,
+)
 _STALE_TAGS = (0x00280106, 0x00280107, 0x00280108, 0x00280109, 0x00280034)
 
 
@@ -238,7 +247,8 @@ def write_dicom(path: Path, array: np.ndarray, is_stack: bool, like: ImageData |
     expected = _frames(datasets[0]) if multiframe else len(datasets)
     if len(slices) != expected:
         raise ImageFileError(
-            path, f"has {len(slices)} slices but the DICOM input had {expected}; DICOM output keeps its slice count"
+            path,
+            f"has {len(slices)} slices but the DICOM input had {expected}; DICOM output keeps its slice count",
         )
     encoded = _encode_values(path, slices, like, channels)
     series_uid = pydicom.uid.generate_uid()

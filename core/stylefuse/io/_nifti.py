@@ -174,7 +174,9 @@ def _dicom_affine(datasets: list, slices: int) -> np.ndarray | None:
             last = np.array([float(v) for v in datasets[-1].ImagePositionPatient])
             step = (last - first) / (len(datasets) - 1)
         else:
-            step = np.cross(orientation[:3], orientation[3:]) * float(datasets[0].get("SliceThickness", 1) or 1)
+            step = np.cross(orientation[:3], orientation[3:]) * float(
+                datasets[0].get("SliceThickness", 1) or 1
+            )
     except (AttributeError, TypeError, ValueError):
         return None
     lps = np.eye(4)

@@ -20,8 +20,11 @@ def discriminator_loss(real_logits, fake_logits, kind: str = "bce") -> torch.Ten
     reals, fakes = _as_list(real_logits), _as_list(fake_logits)
     for real, fake in zip(reals, fakes, strict=False):
         if kind == "bce":
-            total = total + F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) \
+            total = (
+                total
+                + F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
                 + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            )
         elif kind == "hinge":
             total = total + F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
         elif kind == "lsgan":

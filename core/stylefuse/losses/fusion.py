@@ -22,8 +22,13 @@ def correlation(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Te
 
 
 class FusionLoss(nn.Module):
-    def __init__(self, intensity_weight: float = 1.0, gradient_weight: float = 2.0, ssim_weight: float = 0.5,
-                 scd_weight: float = 0.0):
+    def __init__(
+        self,
+        intensity_weight: float = 1.0,
+        gradient_weight: float = 2.0,
+        ssim_weight: float = 0.5,
+        scd_weight: float = 0.0,
+    ):
         super().__init__()
         self.weights = dict(intensity=intensity_weight, gradient=gradient_weight, ssim=ssim_weight)
         if scd_weight:

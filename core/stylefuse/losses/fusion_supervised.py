@@ -18,9 +18,11 @@ class SupervisedFusionLoss(nn.Module):
     def forward(self, fused: torch.Tensor, truth: torch.Tensor) -> dict[str, torch.Tensor]:
         fx, fy = sobel(fused)
         tx, ty = sobel(truth)
-        terms = dict(l1=F.l1_loss(fused, truth),
-                     gradient=F.l1_loss(fx, tx) + F.l1_loss(fy, ty),
-                     ssim=(1.0 - ssim(fused, truth)).clamp_min(0.0))
+        terms = dict(
+            l1=F.l1_loss(fused, truth),
+            gradient=F.l1_loss(fx, tx) + F.l1_loss(fy, ty),
+            ssim=(1.0 - ssim(fused, truth)).clamp_min(0.0),
+        )
         terms["total"] = sum(self.weights[k] * v for k, v in terms.items())
         return terms
 
@@ -28,12 +30,24 @@ class SupervisedFusionLoss(nn.Module):
 class MixedFusionLoss(nn.Module):
     """FusionLoss on the rows without a truth, `supervised_weight` x SupervisedFusionLoss on the rows with one."""
 
-    def __init__(self, unsupervised: FusionLoss, supervised: SupervisedFusionLoss, supervised_weight: float = 1.0):
+    def __init__(
+        self, unsupervised: FusionLoss, supervised: SupervisedFusionLoss, supervised_weight: float = 1.0
+    ):
         super().__init__()
-        self.unsupervised, self.supervised, self.supervised_weight = unsupervised, supervised, supervised_weight
+        self.unsupervised, self.supervised, self.supervised_weight = (
+            unsupervised,
+            supervised,
+            supervised_weight,
+        )
 
-    def forward(self, fused: torch.Tensor, a: torch.Tensor, b: torch.Tensor, truth: torch.Tensor | None = None,
-                rows: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        fused: torch.Tensor,
+        a: torch.Tensor,
+        b: torch.Tensor,
+        truth: torch.Tensor | None = None,
+        rows: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
         if truth is None or rows is None:
             return self.unsupervised(fused, a, b)
         terms: dict[str, torch.Tensor] = {}

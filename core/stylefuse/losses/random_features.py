@@ -13,8 +13,14 @@ DEFAULT_WIDTHS = (32, 64, 128, 256)
 
 
 class RandomFeatureNet(nn.Module):
-    def __init__(self, in_ch: int = 3, widths: tuple[int, ...] = DEFAULT_WIDTHS, seed: int = 1234,
-                 first_kernel: int = 5, standardised_input: bool = False):
+    def __init__(
+        self,
+        in_ch: int = 3,
+        widths: tuple[int, ...] = DEFAULT_WIDTHS,
+        seed: int = 1234,
+        first_kernel: int = 5,
+        standardised_input: bool = False,
+    ):
         super().__init__()
         # standardised_input: the caller already gives zero-mean, unit-deviation channels.
         self.standardised_input = standardised_input

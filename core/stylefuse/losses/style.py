@@ -21,8 +21,13 @@ def _sample_pixels(p: torch.Tensor, max_pixels: int, generator: torch.Generator 
     return p[:, :, idx]
 
 
-def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_proj: int = 32,
-                       generator: torch.Generator | None = None, max_pixels: int = 4096) -> torch.Tensor:
+def sliced_wasserstein(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    n_proj: int = 32,
+    generator: torch.Generator | None = None,
+    max_pixels: int = 4096,
+) -> torch.Tensor:
     """Distance between the colour distributions of x and y (N x C x H x W), per sample.
 
     Both pixel sets are projected on random directions and sorted; the sorted projections are
@@ -43,17 +48,38 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, n_proj: int = 32,
 class StyleTransferLoss(nn.Module):
     """Weighted sum of style (Gram + mean/std of random features), content, colour and TV terms."""
 
-    def __init__(self, channels: int = 3, style_weight: float = 1.0, content_weight: float = 1.0,
-                 color_weight: float = 1.0, structure_weight: float = 1.0, tv_weight: float = 0.0,
-                 feature_seed: int = 1234, texture_weight: float = 0.0):
+    def __init__(
+        self,
+        channels: int = 3,
+        style_weight: float = 1.0,
+        content_weight: float = 1.0,
+        color_weight: float = 1.0,
+        structure_weight: float = 1.0,
+        tv_weight: float = 0.0,
+        feature_seed: int = 1234,
+        texture_weight: float = 0.0,
+    ):
         super().__init__()
         self.features = RandomFeatureNet(channels, seed=feature_seed)
-        self.texture_features = RandomFeatureNet(channels, TEXTURE_WIDTHS, TEXTURE_SEED, standardised_input=True)
-        self.weights = dict(style=style_weight, content=content_weight, color=color_weight,
-                            structure=structure_weight, tv=tv_weight, texture=texture_weight)
+        self.texture_features = RandomFeatureNet(
+            channels, TEXTURE_WIDTHS, TEXTURE_SEED, standardised_input=True
+        )
+        self.weights = dict(
+            style=style_weight,
+            content=content_weight,
+            color=color_weight,
+            structure=structure_weight,
+            tv=tv_weight,
+            texture=texture_weight,
+        )
 
-    def forward(self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
-                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        output: torch.Tensor,
+        content: torch.Tensor,
+        style: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
         f_out = self.features(output)
         with torch.no_grad():
             f_content = self.features(content)
@@ -62,23 +88,33 @@ class StyleTransferLoss(nn.Module):
         for fo, fs in zip(f_out, f_style, strict=False):
             mo, so = mean_std(fo)
             ms, ss = mean_std(fs)
-            style_term = style_term + F.mse_loss(gram(fo), gram(fs)) * 1e2 \
-                + F.mse_loss(mo, ms) + F.mse_loss(so, ss)
+            style_term = (
+                style_term + F.mse_loss(gram(fo), gram(fs)) * 1e2 + F.mse_loss(mo, ms) + F.mse_loss(so, ss)
+            )
         # Content on the deepest random features (layout), structure on luminance edges (detail).
         content_term = F.mse_loss(f_out[-1], f_content[-1])
         structure_term = F.l1_loss(
             gradient_magnitude(luminance(output)), gradient_magnitude(luminance(content))
         )
         color_term = sliced_wasserstein(output, style, generator=generator)
-        tv_term = (output[:, :, 1:, :] - output[:, :, :-1, :]).abs().mean() \
-            + (output[:, :, :, 1:] - output[:, :, :, :-1]).abs().mean()
+        tv_term = (output[:, :, 1:, :] - output[:, :, :-1, :]).abs().mean() + (
+            output[:, :, :, 1:] - output[:, :, :, :-1]
+        ).abs().mean()
         texture_term = output.new_zeros(())
         if self.weights["texture"] > 0:
             t_out = self.texture_features(standardise_channels(output))
             with torch.no_grad():
                 t_style = self.texture_features(standardise_channels(style))
-            texture_term = sum(relative_gram_distance(a, b) for a, b in zip(t_out, t_style, strict=True)) / len(t_out)
-        terms = dict(style=style_term, content=content_term, color=color_term,
-                     structure=structure_term, tv=tv_term, texture=texture_term)
+            texture_term = sum(
+                relative_gram_distance(a, b) for a, b in zip(t_out, t_style, strict=True)
+            ) / len(t_out)
+        terms = dict(
+            style=style_term,
+            content=content_term,
+            color=color_term,
+            structure=structure_term,
+            tv=tv_term,
+            texture=texture_term,
+        )
         terms["total"] = sum(self.weights[k] * v for k, v in terms.items())
         return terms

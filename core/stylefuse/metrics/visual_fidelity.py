@@ -30,7 +30,7 @@ def _vif_window_1d(n: int) -> np.ndarray:
     """The 1-D factor g of the n×n window: ``_vif_window(n)`` equals outer(g, g) (no entry is cut off there)."""
     sd = n / 5.0
     r = (n - 1) / 2.0
-    g = np.exp(-(np.arange(n) - r) ** 2 / (2.0 * sd * sd))
+    g = np.exp(-((np.arange(n) - r) ** 2) / (2.0 * sd * sd))
     return g / g.sum()
 
 

@@ -1,6 +1,5 @@
 """Small building blocks shared by the generators (dense 3x3 convs: fast on CPUs, see the model card)."""
 
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -35,8 +35,9 @@ class PatchDiscriminator(nn.Module):
 class MultiScaleDiscriminator(nn.Module):
     """PatchGANs on the image and on 2x, 4x ... downsampled copies: strokes and layout both judged."""
 
-    def __init__(self, channels: int = 3, base: int = 32, n_layers: int = 3, n_scales: int = 2,
-                 spectral: bool = True):
+    def __init__(
+        self, channels: int = 3, base: int = 32, n_layers: int = 3, n_scales: int = 2, spectral: bool = True
+    ):
         super().__init__()
         self.scales = nn.ModuleList(
             [PatchDiscriminator(channels, base, n_layers, spectral) for _ in range(n_scales)]

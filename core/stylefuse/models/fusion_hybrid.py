@@ -104,37 +104,65 @@ def exposure_evidence(a: torch.Tensor, b: torch.Tensor, radius: int, eps: float 
 class FocusFusionGenerator(nn.Module):
     task: str = "fuse"
 
-    def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
-                 noise_dim: int = 0, full: int = 4, edge_pad: int = 16, focus_radius: int = 3,
-                 residual_scale: float = 0.25, focus_gain: float = 0.0, focus_gate: bool = False,
-                 gate_bias: float = 0.0, two_scale: bool = False, exposure_radius: int = 0,
-                 exposure_smooth: int = 0, exposure_ramp: tuple[float, float] = (0.0, 1.0),
-                 context_radius: int | None = None):
+    def __init__(
+        self,
+        channels: int = 1,
+        widths: tuple[int, ...] = (8, 16, 32),
+        n_res: int = 3,
+        noise_dim: int = 0,
+        full: int = 4,
+        edge_pad: int = 16,
+        focus_radius: int = 3,
+        residual_scale: float = 0.25,
+        focus_gain: float = 0.0,
+        focus_gate: bool = False,
+        gate_bias: float = 0.0,
+        two_scale: bool = False,
+        exposure_radius: int = 0,
+        exposure_smooth: int = 0,
+        exposure_ramp: tuple[float, float] = (0.0, 1.0),
+        context_radius: int | None = None,
+    ):
         super().__init__()
         context = max(focus_radius + 1, exposure_radius + exposure_smooth if exposure_radius else 0)
         lo, hi = (float(v) for v in exposure_ramp)
         if not 0.0 <= lo < hi <= 1.0 or exposure_smooth < 0:
             raise ValueError("exposure_ramp must be 0 <= lo < hi <= 1 and exposure_smooth >= 0")
         if context_radius is not None and context_radius != context:  # the card's derived value
-            raise ValueError("context_radius must be max(focus_radius + 1, exposure_radius + exposure_smooth)")
+            raise ValueError(
+                "context_radius must be max(focus_radius + 1, exposure_radius + exposure_smooth)"
+            )
         # the smoothing may reach past the mirrored margin: it averages over the pixels that exist
         if focus_radius < 1 or exposure_radius < 0 or edge_pad < max(focus_radius + 1, exposure_radius):
-            raise ValueError("focus_radius must be >= 1, exposure_radius >= 0 and "
-                             "edge_pad >= max(focus_radius + 1, exposure_radius)")
+            raise ValueError(
+                "focus_radius must be >= 1, exposure_radius >= 0 and "
+                "edge_pad >= max(focus_radius + 1, exposure_radius)"
+            )
         self.channels = channels
         self.multiple = 2 ** len(widths)
         self.edge_pad = edge_pad
         self.focus_radius = focus_radius
         self.residual_scale = residual_scale
-        self.config = dict(channels=channels, widths=list(widths), n_res=n_res, noise_dim=noise_dim, full=full,
-                           edge_pad=edge_pad, focus_radius=focus_radius, residual_scale=residual_scale,
-                           context_radius=context)
+        self.config = dict(
+            channels=channels,
+            widths=list(widths),
+            n_res=n_res,
+            noise_dim=noise_dim,
+            full=full,
+            edge_pad=edge_pad,
+            focus_radius=focus_radius,
+            residual_scale=residual_scale,
+            context_radius=context,
+        )
         self.exposure_radius = int(exposure_radius)
         self.exposure_smooth = int(exposure_smooth)
         self.exposure_lo, self.exposure_hi = lo, hi
         if self.exposure_radius:
-            self.config.update(exposure_radius=self.exposure_radius, exposure_smooth=self.exposure_smooth,
-                               exposure_ramp=[lo, hi])
+            self.config.update(
+                exposure_radius=self.exposure_radius,
+                exposure_smooth=self.exposure_smooth,
+                exposure_ramp=[lo, hi],
+            )
         if focus_gain:
             self.config["focus_gain"] = focus_gain
             # The classical rule "take the input with more Laplacian energy" as the starting point:
@@ -144,7 +172,9 @@ class FocusFusionGenerator(nn.Module):
             self.focus_gain = nn.Parameter(torch.tensor(float(focus_gain)))
         else:
             self.register_buffer("focus_gain", torch.zeros(()), persistent=False)
-        self.trunk = Trunk(2 * channels + 2 + int(self.exposure_radius > 0), list(widths), n_res, 0, noise_dim, full)
+        self.trunk = Trunk(
+            2 * channels + 2 + int(self.exposure_radius > 0), list(widths), n_res, 0, noise_dim, full
+        )
         # focus_gate: one more head channel, a per-pixel gate on the focus rule (starts open), so the
         # trunk can switch the rule off where it is wrong (an over-exposed copy has more Laplacian energy)
         self.gated = bool(focus_gate)
@@ -172,8 +202,9 @@ class FocusFusionGenerator(nn.Module):
             e = box_mean(e, self.exposure_smooth) / inside
         return ((e - self.exposure_lo) / (self.exposure_hi - self.exposure_lo)).clamp(0.0, 1.0)
 
-    def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, reference: torch.Tensor | None = None, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
         reference = check_fusion_inputs(source, reference, self.channels)
         h, w = source.shape[-2], source.shape[-1]
         p = self.edge_pad
@@ -183,30 +214,37 @@ class FocusFusionGenerator(nn.Module):
         if self.exposure_radius:
             focus = torch.cat([focus, self._exposure(ab[:, :c], ab[:, c:])], dim=1)
         x = _layout(torch.cat([ab, focus], dim=1), self.training)
-        out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
-        rule = self.focus_gain * focus[:, :1, p:p + h, p:p + w]
+        out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[
+            :, :, p : p + h, p : p + w
+        ]
+        rule = self.focus_gain * focus[:, :1, p : p + h, p : p + w]
         k = 1
         if self.gated:
-            rule = rule * torch.sigmoid(out[:, k:k + 1])
+            rule = rule * torch.sigmoid(out[:, k : k + 1])
             k += 1
         logit = out[:, :1] + rule
         if self.exposure_radius:
             # the whole logit, not only the rule: on exposure pairs the blend stays near the average
             # whatever the trunk says, so their truth loss cannot teach the trunk to average
             # infrared/visible pairs too (it did, when only the rule was scaled: GFF count 4 -> 1 of 8)
-            logit = logit * (1.0 - focus[:, 2:3, p:p + h, p:p + w])
+            logit = logit * (1.0 - focus[:, 2:3, p : p + h, p : p + w])
         weight = torch.sigmoid(logit)
         a = _layout(source, self.training)
         b = _layout(reference, self.training)
         if self.two_scale:
-            base_weight = torch.sigmoid(out[:, k:k + 1])
+            base_weight = torch.sigmoid(out[:, k : k + 1])
             k += 1
             f = self.multiple
-            base = F.interpolate(F.avg_pool2d(ab, f), scale_factor=float(f), mode="bilinear",
-                                 align_corners=False)[:, :, p:p + h, p:p + w]
+            base = F.interpolate(
+                F.avg_pool2d(ab, f), scale_factor=float(f), mode="bilinear", align_corners=False
+            )[:, :, p : p + h, p : p + w]
             base_a, base_b = base[:, :c], base[:, c:]
-            blended = (base_weight * base_a + (1.0 - base_weight) * base_b
-                       + weight * (a - base_a) + (1.0 - weight) * (b - base_b))
+            blended = (
+                base_weight * base_a
+                + (1.0 - base_weight) * base_b
+                + weight * (a - base_a)
+                + (1.0 - weight) * (b - base_b)
+            )
         else:
             blended = weight * a + (1.0 - weight) * b
         residual = self.residual_scale * torch.tanh(out[:, k:])

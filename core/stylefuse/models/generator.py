@@ -19,7 +19,6 @@ The input is reflect-padded by `edge_pad` pixels before the trunk: zero padding 
 then falls on the mirrored margin, which is cropped, instead of darkening the picture's edges.
 """
 
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -51,8 +50,13 @@ class Trunk(nn.Module):
         self.to_full = conv3x3(widths[0], 4 * full)
         self.out_ch = full + in_ch
 
-    def half(self, x: torch.Tensor, code: torch.Tensor | None, z: torch.Tensor | None,
-             fold_upsampling: bool = False) -> torch.Tensor:
+    def half(
+        self,
+        x: torch.Tensor,
+        code: torch.Tensor | None,
+        z: torch.Tensor | None,
+        fold_upsampling: bool = False,
+    ) -> torch.Tensor:
         """The full-resolution features before their pixel shuffle: 4 * `full` channels at 1/2 resolution.
 
         `fold_upsampling`: the last bilinear upsampling (to 1/2) and the conv after it as one conv at
@@ -72,11 +76,19 @@ class Trunk(nn.Module):
         for conv in self.up:
             skip = skips[i]
             # (in place into the skip: not where autograd still needs it)
-            if fold_upsampling and i == 0 and not skip.requires_grad and skip.shape[-2] == 2 * h.shape[-2] \
-                    and skip.shape[-1] == 2 * h.shape[-1] and skip.is_contiguous(memory_format=torch.channels_last):
+            if (
+                fold_upsampling
+                and i == 0
+                and not skip.requires_grad
+                and skip.shape[-2] == 2 * h.shape[-2]
+                and skip.shape[-1] == 2 * h.shape[-1]
+                and skip.is_contiguous(memory_format=torch.channels_last)
+            ):
                 h = upsampled_conv_into(h, conv.weight, conv.bias, skip).relu_()
             else:
-                h = conv(resize_to(h, skip.shape[-2], skip.shape[-1])).add_(skip).relu_()  # in place: no extra buffer
+                h = (
+                    conv(resize_to(h, skip.shape[-2], skip.shape[-1])).add_(skip).relu_()
+                )  # in place: no extra buffer
             i -= 1
         return self.to_full(h).relu_()
 
@@ -91,8 +103,9 @@ class Trunk(nn.Module):
 FOLD_BORDER = 6
 
 
-def upsampled_conv_into(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                        skip: torch.Tensor) -> torch.Tensor:
+def upsampled_conv_into(
+    h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, skip: torch.Tensor
+) -> torch.Tensor:
     """skip += conv3x3(upsample2x(h)) computed as one 3x3 conv at h's resolution with 4 x the output
     channels (one per output phase), added into the channels-last `skip` in place, phase by phase.
 
@@ -104,19 +117,29 @@ def upsampled_conv_into(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     n, o = skip.shape[0], weight.shape[0]
     # Bilinear 2x (align_corners=False), then tap t of the conv: full-resolution row 2i + a reads upsampled
     # row 2i + a + t - 1, a mix of rows i - 1 .. i + 1 (u = 0..2) of h: weights [a, t, u].
-    taps = torch.tensor([[[0.75, 0.25, 0.0], [0.25, 0.75, 0.0], [0.0, 0.75, 0.25]],
-                         [[0.25, 0.75, 0.0], [0.0, 0.75, 0.25], [0.0, 0.25, 0.75]]], dtype=weight.dtype,
-                        device=weight.device)
+    taps = torch.tensor(
+        [
+            [[0.75, 0.25, 0.0], [0.25, 0.75, 0.0], [0.0, 0.75, 0.25]],
+            [[0.25, 0.75, 0.0], [0.0, 0.75, 0.25], [0.0, 0.25, 0.75]],
+        ],
+        dtype=weight.dtype,
+        device=weight.device,
+    )
     kernel = torch.einsum("octs,atu,bsv->abocuv", [weight, taps, taps]).reshape(4 * o, weight.shape[1], 3, 3)
     b = None if bias is None else bias.repeat(4)
-    phases = F.conv2d(F.pad(h, [1, 1, 1, 1], mode="replicate"), kernel, b).contiguous(memory_format=torch.channels_last)
+    phases = F.conv2d(F.pad(h, [1, 1, 1, 1], mode="replicate"), kernel, b).contiguous(
+        memory_format=torch.channels_last
+    )
     gh, gw = phases.shape[-2], phases.shape[-1]
     skip.permute(0, 2, 3, 1).view(n, gh, 2, gw, 2, o).add_(
-        phases.permute(0, 2, 3, 1).view(n, gh, gw, 2, 2, o).permute(0, 1, 3, 2, 4, 5))
+        phases.permute(0, 2, 3, 1).view(n, gh, gw, 2, 2, o).permute(0, 1, 3, 2, 4, 5)
+    )
     return skip
 
 
-def head_conv(weight: torch.Tensor, bias: torch.Tensor | None, feats: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def head_conv(
+    weight: torch.Tensor, bias: torch.Tensor | None, feats: torch.Tensor, x: torch.Tensor
+) -> torch.Tensor:
     """The head conv of `cat([feats, x])` (weight and bias of a 3x3 conv) without building the concatenation: two convolutions over the weight's
     two slices. The input joins the last layer so fine detail needs no trip through low resolution;
     at full resolution the concatenated copy alone cost ~10 % of a style call."""
@@ -140,7 +163,9 @@ def dual_grid_kernels(weight: torch.Tensor, feats: int) -> tuple[torch.Tensor, t
     a = torch.arange(2, device=weight.device)
     index = (2 * a[None, :, None] + a[None, None, :] - a[:, None, None] + 1).flatten()  # [a, u, a']: t + 1
     taps = padded.index_select(2, index).index_select(3, index).reshape(o, feats, 2, 2, 2, 2, 2, 2)
-    on_feats = taps.permute(2, 5, 0, 1, 4, 7, 3, 6).reshape(4 * o, 4 * feats, 2, 2)  # (a b o), (c a' b'), u, v
+    on_feats = taps.permute(2, 5, 0, 1, 4, 7, 3, 6).reshape(
+        4 * o, 4 * feats, 2, 2
+    )  # (a b o), (c a' b'), u, v
     phases: list[torch.Tensor] = []
     for pa in range(2):
         for pb in range(2):
@@ -149,8 +174,17 @@ def dual_grid_kernels(weight: torch.Tensor, feats: int) -> tuple[torch.Tensor, t
     return on_feats, on_x
 
 
-def head_output(weight: torch.Tensor, bias: torch.Tensor | None, feats_half: torch.Tensor, x: torch.Tensor,
-                eps: float, top: int, left: int, h: int, w: int) -> torch.Tensor:
+def head_output(
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    feats_half: torch.Tensor,
+    x: torch.Tensor,
+    eps: float,
+    top: int,
+    left: int,
+    h: int,
+    w: int,
+) -> torch.Tensor:
     """sigmoid(logit(clamp(x)) + head_conv(weight, bias, pixel_shuffle(feats_half), x)) on rows
     top..top+h and columns left..left+w, without the full-resolution features.
 
@@ -162,13 +196,15 @@ def head_output(weight: torch.Tensor, bias: torch.Tensor | None, feats_half: tor
     on_feats, on_x = dual_grid_kernels(weight, feats_half.shape[1] // 4)
     b = None if bias is None else bias.repeat(4)
     grid = F.conv2d(feats_half, on_feats, b, padding=1)
-    grid = grid.add_(F.conv2d(x, on_x, None, stride=2, padding=2)).contiguous(memory_format=torch.channels_last)
+    grid = grid.add_(F.conv2d(x, on_x, None, stride=2, padding=2)).contiguous(
+        memory_format=torch.channels_last
+    )
     gh, gw = grid.shape[-2], grid.shape[-1]
     # channels-last (n, i, j, a, b, o) -> (n, 2i + a, 2j + b, o): full-resolution rows -1 .. 2 * gh - 2
     full = grid.permute(0, 2, 3, 1).view(n, gh, gw, 2, 2, o).permute(0, 1, 3, 2, 4, 5)
     full = full.reshape(n, 2 * gh, 2 * gw, o).permute(0, 3, 1, 2)
-    kept = full[:, :, top + 1:top + 1 + h, left + 1:left + 1 + w]
-    return torch.logit(x[:, :, top:top + h, left:left + w], eps).add_(kept).sigmoid_()
+    kept = full[:, :, top + 1 : top + 1 + h, left + 1 : left + 1 + w]
+    return torch.logit(x[:, :, top : top + h, left : left + w], eps).add_(kept).sigmoid_()
 
 
 def receptive_radius(widths: list[int], n_res: int) -> int:
@@ -179,9 +215,9 @@ def receptive_radius(widths: list[int], n_res: int) -> int:
     tests/unit/test_generator.py measures the true radius and checks it stays below this bound.
     """
     levels = len(widths)
-    down = sum(2 ** level for level in range(1, levels + 1))
-    body = 2 * n_res * 2 ** levels
-    up = sum(2 ** (level + 1) + 2 ** level for level in range(1, levels))
+    down = sum(2**level for level in range(1, levels + 1))
+    body = 2 * n_res * 2**levels
+    up = sum(2 ** (level + 1) + 2**level for level in range(1, levels))
     return down + body + up + 2 + 1 + 1
 
 
@@ -208,15 +244,30 @@ class StyleEncoder(nn.Module):
 class StyleGenerator(nn.Module):
     task: str = "style"
 
-    def __init__(self, channels: int = 3, widths: tuple[int, ...] = (16, 32, 64), n_res: int = 5,
-                 code_dim: int = 64, noise_dim: int = 4, full: int = 8, edge_pad: int = 16):
+    def __init__(
+        self,
+        channels: int = 3,
+        widths: tuple[int, ...] = (16, 32, 64),
+        n_res: int = 5,
+        code_dim: int = 64,
+        noise_dim: int = 4,
+        full: int = 8,
+        edge_pad: int = 16,
+    ):
         super().__init__()
         self.channels = channels
         self.multiple = 2 ** len(widths)  # tile origins and the padded size must be multiples of this
         self.edge_pad = edge_pad
         self.fold_border = FOLD_BORDER  # an attribute: TorchScript reads no module globals
-        self.config = dict(channels=channels, widths=list(widths), n_res=n_res, code_dim=code_dim,
-                           noise_dim=noise_dim, full=full, edge_pad=edge_pad)
+        self.config = dict(
+            channels=channels,
+            widths=list(widths),
+            n_res=n_res,
+            code_dim=code_dim,
+            noise_dim=noise_dim,
+            full=full,
+            edge_pad=edge_pad,
+        )
         self.style_encoder = StyleEncoder(channels, code_dim)
         self.trunk = Trunk(channels, list(widths), n_res, code_dim, noise_dim, full)
         self.head = conv3x3(self.trunk.out_ch, channels)
@@ -240,7 +291,9 @@ class StyleGenerator(nn.Module):
         return self.default_code.expand(batch, -1)
 
     @torch.jit.export
-    def forward_code(self, source: torch.Tensor, code: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward_code(
+        self, source: torch.Tensor, code: torch.Tensor, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Stylise N x C x H x W source in [0, 1] with a precomputed style code."""
         if source.dim() != 4 or source.shape[1] != self.channels:
             raise ValueError("source must be N x C x H x W with the model's channel count")
@@ -254,13 +307,14 @@ class StyleGenerator(nn.Module):
             feats = self.trunk(x, code, z)
             base = torch.logit(x.clamp(eps, 1.0 - eps))
             out = torch.sigmoid(base + head_conv(self.head.weight, self.head.bias, feats, x))
-            return out[:, :, p:p + h, p:p + w]
+            return out[:, :, p : p + h, p : p + w]
         # Inference: the same function with the head computed at half resolution, only on the kept pixels.
         feats = self.trunk.half(x, code, z, p >= self.fold_border)
         return head_output(self.head.weight, self.head.bias, feats, x, eps, p, p, h, w)
 
-    def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, reference: torch.Tensor | None = None, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if reference is None:
             code = self.default_style(source.shape[0])
         else:
@@ -277,29 +331,45 @@ class StyleGenerator(nn.Module):
 class FusionGenerator(nn.Module):
     task: str = "fuse"
 
-    def __init__(self, channels: int = 1, widths: tuple[int, ...] = (8, 16, 32), n_res: int = 3,
-                 noise_dim: int = 0, full: int = 4, edge_pad: int = 16):
+    def __init__(
+        self,
+        channels: int = 1,
+        widths: tuple[int, ...] = (8, 16, 32),
+        n_res: int = 3,
+        noise_dim: int = 0,
+        full: int = 4,
+        edge_pad: int = 16,
+    ):
         super().__init__()
         self.channels = channels
         self.multiple = 2 ** len(widths)
         self.edge_pad = edge_pad
-        self.config = dict(channels=channels, widths=list(widths), n_res=n_res, noise_dim=noise_dim,
-                           full=full, edge_pad=edge_pad)
+        self.config = dict(
+            channels=channels,
+            widths=list(widths),
+            n_res=n_res,
+            noise_dim=noise_dim,
+            full=full,
+            edge_pad=edge_pad,
+        )
         self.trunk = Trunk(2 * channels, list(widths), n_res, 0, noise_dim, full)
         # One blending-weight map shared by all channels, plus a per-channel residual.
         self.head = conv3x3(self.trunk.out_ch, 1 + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, source: torch.Tensor, reference: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, reference: torch.Tensor | None = None, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
         reference = check_fusion_inputs(source, reference, self.channels)
         h, w = source.shape[-2], source.shape[-1]
         p = self.edge_pad
         a = _layout(source, self.training)
         b = _layout(reference, self.training)
         x = _layout(pad_for_trunk(torch.cat([a, b], dim=1), p, self.multiple), self.training)
-        out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[:, :, p:p + h, p:p + w]
+        out = head_conv(self.head.weight, self.head.bias, self.trunk(x, None, z), x)[
+            :, :, p : p + h, p : p + w
+        ]
         weight = torch.sigmoid(out[:, :1])
         residual = 0.25 * torch.tanh(out[:, 1:])
         fused = (weight * a + (1.0 - weight) * b + residual).clamp(0.0, 1.0)

@@ -26,8 +26,13 @@ def _unit_reader(b: Planes, height: int, width: int):
 
     def read(z: slice, rows: slice, cols: slice = slice(None)) -> np.ndarray:
         cols = slice(*cols.indices(width))
-        return resample_region(lambda row_index, needed: b.unit(z, row_index, needed),
-                               (b.layout.height, b.layout.width), (height, width), rows, cols)
+        return resample_region(
+            lambda row_index, needed: b.unit(z, row_index, needed),
+            (b.layout.height, b.layout.width),
+            (height, width),
+            rows,
+            cols,
+        )
 
     return read
 
@@ -69,8 +74,10 @@ def fuse(
     device = model_device(loaded)
 
     def prepare(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor, torch.Tensor]:
-        return (as_batch(to_channels(pa.unit(z, rows, cols), loaded.channels), device),
-                as_batch(to_channels(read_b(z, rows, cols), loaded.channels), device))
+        return (
+            as_batch(to_channels(pa.unit(z, rows, cols), loaded.channels), device),
+            as_batch(to_channels(read_b(z, rows, cols), loaded.channels), device),
+        )
 
     def finish(z: slice, rows: slice, fused: np.ndarray) -> None:
         if not colour_out:
@@ -86,7 +93,17 @@ def fuse(
         out_view[z, rows, :, :colour] = from_unit(result, pa.rng, pa.dtype)
         out_view[z, rows, :, colour:] = pa.alpha(z, rows)
 
-    run_tiled(pa.layout.slices, pa.layout.height, pa.layout.width, loaded.channels, prepare,
-              model_call(loaded, loaded.module),
-              finish, batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
+    run_tiled(
+        pa.layout.slices,
+        pa.layout.height,
+        pa.layout.width,
+        loaded.channels,
+        prepare,
+        model_call(loaded, loaded.module),
+        finish,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+        **tiling,
+    )
     return out

@@ -45,7 +45,6 @@ class Planes:
         """Colour channels of a region as float32 in [0, 1]; `rows` may be a slice or an index array."""
         return to_unit(self.view[z, rows, cols, : self.layout.colour_channels], self.rng)
 
-
     def tiling(self, model, tile_size: int | None, tile_overlap: int | None = None) -> dict:
         """The tiling plan (`run_tiled`'s keyword arguments) of this input for `model`, checked."""
         return tile_options(tile_size, tile_overlap, model.receptive_radius, model.spatial_multiple)
@@ -72,8 +71,6 @@ def prepare(array, is_stack: bool | None = None, value_range=None, what: str = "
     return Planes(array, layout, rng, view)
 
 
-
-
 def split_value_range(value_range):
     """Fusion's `value_range`: None, one (lo, hi) for both inputs, or ((lo_a, hi_a), (lo_b, hi_b))."""
     if value_range is None:
@@ -81,14 +78,17 @@ def split_value_range(value_range):
     try:
         first, second = value_range
     except (TypeError, ValueError):
-        raise UserError(f"value_range must be (lo, hi) or ((lo_a, hi_a), (lo_b, hi_b)), got {value_range!r}") from None
+        raise UserError(
+            f"value_range must be (lo, hi) or ((lo_a, hi_a), (lo_b, hi_b)), got {value_range!r}"
+        ) from None
     if np.ndim(first) == 1 and np.ndim(second) == 1:
         return first, second
     return value_range, value_range
 
 
-def prepare_pair(a, b, is_stack: bool | None = None, value_range=None, resample: bool = False
-                 ) -> tuple[Planes, Planes]:
+def prepare_pair(
+    a, b, is_stack: bool | None = None, value_range=None, resample: bool = False
+) -> tuple[Planes, Planes]:
     """Fusion's two inputs prepared, each with its own range, and checked to fit together: the same
     slices, and the same height and width unless b is to be resampled onto a."""
     range_a, range_b = split_value_range(value_range)

@@ -80,7 +80,9 @@ def parse_layout(shape: tuple[int, ...], is_stack: bool | None, what: str = "ima
             raise UserError(f"{what} is {nd}-D {tuple(shape)}: only a stack can have {nd} dimensions")
         lead, (h, w, c) = tuple(shape[:-3]), shape[-3:]
     if not 1 <= c <= MAX_CHANNELS:
-        raise UserError(f"{what} has {c} channels in its last axis {tuple(shape)}; expected 1-4 (grey, +alpha, RGB, RGBA)")
+        raise UserError(
+            f"{what} has {c} channels in its last axis {tuple(shape)}; expected 1-4 (grey, +alpha, RGB, RGBA)"
+        )
     return Layout(lead, h, w, c, True)
 
 

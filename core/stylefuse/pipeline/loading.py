@@ -19,7 +19,9 @@ def resolve_model(model, task: str) -> LoadedModel:
     if not all(hasattr(model, attr) for attr in ("task", "channels", "module", "spatial_multiple")):
         raise UserError(f"model must be a model name or a loaded model, got {type(model).__name__}")
     if model.task != task:
-        raise UserError(f"model {getattr(model, 'name', '?')!r} is a {model.task!r} model, not a {task!r} model")
+        raise UserError(
+            f"model {getattr(model, 'name', '?')!r} is a {model.task!r} model, not a {task!r} model"
+        )
     return model
 
 
@@ -52,8 +54,10 @@ def model_call(model, fn):
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             reason = lines[-1] if lines else type(exc).__name__
             card = getattr(model, "card", {}) or {}
-            raise UserError(f"model {getattr(model, 'name', '?')!r} failed on this input ({reason}); its model "
-                            f"card says task {card.get('task')!r}, {card.get('channels')} channel(s): is the model "
-                            "folder complete and its card the one it was exported with?") from None
+            raise UserError(
+                f"model {getattr(model, 'name', '?')!r} failed on this input ({reason}); its model "
+                f"card says task {card.get('task')!r}, {card.get('channels')} channel(s): is the model "
+                "folder complete and its card the one it was exported with?"
+            ) from None
 
     return call

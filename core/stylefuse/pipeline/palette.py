@@ -135,8 +135,10 @@ class ByteTable:
 
     def set_curves(self, curves: np.ndarray) -> None:
         """curves (C' x BINS) -> C' x 256 table; a grey source with three curves feeds all three."""
-        rows = [apply_curves(self.unit_of_bytes[min(c, self.channels - 1)][:, None], curves[c:c + 1])[:, 0]
-                for c in range(curves.shape[0])]
+        rows = [
+            apply_curves(self.unit_of_bytes[min(c, self.channels - 1)][:, None], curves[c : c + 1])[:, 0]
+            for c in range(curves.shape[0])
+        ]
         self.table = np.stack(rows).astype(np.float32)
 
     def apply(self, band_of_bytes: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -17,8 +17,11 @@ PALETTE_SAMPLES = 1 << 18  # pixels per slice the histogram needs; bigger slices
 
 
 def _bands(layout) -> list[tuple[slice, slice]]:
-    return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS)) for z in range(layout.slices)
-            for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+    return [
+        (slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS))
+        for z in range(layout.slices)
+        for r in range(0, layout.height, PALETTE_BAND_ROWS)
+    ]
 
 
 def _histogram_bands(layout, z: int) -> list[tuple[slice, slice, slice]]:
@@ -26,8 +29,10 @@ def _histogram_bands(layout, z: int) -> list[tuple[slice, slice, slice]]:
     a big one (every 2nd row and column of a megapixel: the curve is the same to a fraction of a
     level, and the same pixels are read whatever the tiling)."""
     step = max(1, int((layout.height * layout.width / PALETTE_SAMPLES) ** 0.5))
-    return [(slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS, step), slice(None, None, step))
-            for r in range(0, layout.height, PALETTE_BAND_ROWS)]
+    return [
+        (slice(z, z + 1), slice(r, r + PALETTE_BAND_ROWS, step), slice(None, None, step))
+        for r in range(0, layout.height, PALETTE_BAND_ROWS)
+    ]
 
 
 def _byte_table(view: np.ndarray, rng, layout, z: int, target: np.ndarray) -> ByteTable:
@@ -64,7 +69,7 @@ def palette_mapper(view: np.ndarray, rng, layout, channels: int, target: np.ndar
         per_slice.append(lambda native, curves=curves: apply_curves(unit(native), curves))
 
     def mapped(z: slice, rows, cols) -> np.ndarray:
-        parts = [per_slice[k](view[k:k + 1, rows, cols, :own]) for k in range(z.start, z.stop)]
+        parts = [per_slice[k](view[k : k + 1, rows, cols, :own]) for k in range(z.start, z.stop)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     return mapped
@@ -82,12 +87,13 @@ def palette_again(src, out_view: np.ndarray, target: np.ndarray, strength: float
             table = _byte_table(out_view, src.rng, src.layout, z, target)
             table.table = from_unit(table.table, src.rng, np.uint8)
             for r in range(0, src.layout.height, PALETTE_BAND_ROWS):
-                band = out_view[z, r:r + PALETTE_BAND_ROWS, :, :colour]
+                band = out_view[z, r : r + PALETTE_BAND_ROWS, :, :colour]
                 band[...] = table.apply(band, out=np.empty_like(band))
         return
     mapped = palette_mapper(out_view, src.rng, src.layout, colour, target)
     for z, rows in _bands(src.layout):
         weight = strength if mask_bands is None else strength * mask_bands(z, rows)
         source = None if plain else src.unit(z, rows)
-        out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, mapped(z, rows, slice(None)),
-                                              weight, src.rng)
+        out_view[z, rows, :, :colour] = blend(
+            src.native(z, rows), source, mapped(z, rows, slice(None)), weight, src.rng
+        )

@@ -46,7 +46,9 @@ def _checked_override(value_range, what: str) -> ValueRange:
     try:
         lo, hi = (float(v) for v in value_range)
     except (TypeError, ValueError):
-        raise UserError(f"value_range for {what} must be a pair (lo, hi) of numbers, got {value_range!r}") from None
+        raise UserError(
+            f"value_range for {what} must be a pair (lo, hi) of numbers, got {value_range!r}"
+        ) from None
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise UserError(f"value_range for {what} must be finite with lo < hi, got ({lo}, {hi})")
     return ValueRange(lo, hi)

@@ -27,7 +27,9 @@ def resize_image(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
     if tuple(image.shape[-2:]) == (height, width):
         return image
     shrinking = height < image.shape[-2] or width < image.shape[-1]
-    return F.interpolate(image, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking)
+    return F.interpolate(
+        image, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking
+    )
 
 
 def filter_taps(out_len: int, in_len: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +49,9 @@ def filter_taps(out_len: int, in_len: int, start: int, stop: int) -> tuple[np.nd
     return np.minimum(index, in_len - 1), weight.astype(np.float32)
 
 
-def resample_region(unit_rows, in_shape: tuple[int, int], out_shape: tuple[int, int], rows: slice, cols: slice):
+def resample_region(
+    unit_rows, in_shape: tuple[int, int], out_shape: tuple[int, int], rows: slice, cols: slice
+):
     """Antialiased bilinear values of an image of `in_shape` resized to `out_shape`, over output `rows` x `cols`.
 
     `unit_rows(row_indices, col_slice)` returns float32 N x h x w x C for the given input rows
@@ -62,5 +66,9 @@ def resample_region(unit_rows, in_shape: tuple[int, int], out_shape: tuple[int, 
     needed = slice(int(x_index.min()), int(x_index.max()) + 1)
     block = unit_rows(np.arange(lo, hi), needed)  # each needed input row read once
     y_index, x_index = y_index - lo, x_index - needed.start
-    vertical = sum(y_weight[None, :, t, None, None] * block[:, y_index[:, t]] for t in range(y_index.shape[1]))
-    return sum(x_weight[None, None, :, t, None] * vertical[:, :, x_index[:, t]] for t in range(x_index.shape[1]))
+    vertical = sum(
+        y_weight[None, :, t, None, None] * block[:, y_index[:, t]] for t in range(y_index.shape[1])
+    )
+    return sum(
+        x_weight[None, None, :, t, None] * vertical[:, :, x_index[:, t]] for t in range(x_index.shape[1])
+    )

@@ -76,7 +76,9 @@ def run_tiled(
     """Run `forward` over every tile of every slice; `channels` is the model's output channel count."""
     rows = plan_axis(height, tile_size, overlap, margin, multiple)
     cols = plan_axis(width, tile_size, overlap, margin, multiple)
-    read_pixels = max(r.read.stop - r.read.start for r in rows) * max(c.read.stop - c.read.start for c in cols)
+    read_pixels = max(r.read.stop - r.read.start for r in rows) * max(
+        c.read.stop - c.read.start for c in cols
+    )
     per_call = slices_per_call(batch_size, read_pixels)
     total, done = slices * len(rows) * len(cols), 0
     if progress is not None:

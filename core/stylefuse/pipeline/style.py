@@ -27,11 +27,15 @@ def style_code(model: LoadedModel, reference=None) -> torch.Tensor:
     """
     if reference is None:
         if model.needs_reference:
-            raise UserError(f"style model {model.name!r} has no built-in style: give a reference (style) image")
+            raise UserError(
+                f"style model {model.name!r} has no built-in style: give a reference (style) image"
+            )
         try:
             return model.module.default_style(1)
         except RuntimeError:
-            raise UserError(f"style model {model.name!r} has no built-in style: give a reference (style) image") from None
+            raise UserError(
+                f"style model {model.name!r} has no built-in style: give a reference (style) image"
+            ) from None
     unit = _reference_unit(model, reference)
     image = resize_image(as_batch(unit, model_device(model)), *reference_size(unit.shape[1], unit.shape[2]))
     code = model_call(model, model.module.encode_style)(image)
@@ -108,8 +112,19 @@ def stylize(
     where it runs).
     """
     if method == "synthesis":
-        return _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_stack, value_range,
-                                     synthesis_size, device, progress, cancel)
+        return _stylize_by_synthesis(
+            image,
+            reference,
+            strength,
+            mask,
+            preserve_color,
+            is_stack,
+            value_range,
+            synthesis_size,
+            device,
+            progress,
+            cancel,
+        )
     if method != "generator":
         raise UserError(f"unknown style method {method!r}: use 'generator' or 'synthesis'")
     loaded = resolve_model(model, "style")
@@ -122,7 +137,9 @@ def stylize(
         return src.array.copy()
     code = style_code(loaded, reference)
     target = style_palette(loaded, reference) if palette and not preserve_color else None
-    mapped = None if target is None else palette_mapper(src.view, src.rng, src.layout, loaded.channels, target)
+    mapped = (
+        None if target is None else palette_mapper(src.view, src.rng, src.layout, loaded.channels, target)
+    )
 
     out = np.empty(src.array.shape, src.dtype)
     out_view = as_slices(out, src.layout)
@@ -132,7 +149,9 @@ def stylize(
     device = model_device(loaded)
 
     def model_inputs(z: slice, rows: slice, cols: slice) -> tuple[torch.Tensor]:
-        unit = to_channels(src.unit(z, rows, cols), loaded.channels) if mapped is None else mapped(z, rows, cols)
+        unit = (
+            to_channels(src.unit(z, rows, cols), loaded.channels) if mapped is None else mapped(z, rows, cols)
+        )
         return (as_batch(unit, device),)
 
     forward_code = model_call(loaded, loaded.module.forward_code)
@@ -153,17 +172,41 @@ def stylize(
         out_view[z, rows, :, :colour] = blend(src.native(z, rows), source, result, weight, src.rng)
         out_view[z, rows, :, colour:] = src.alpha(z, rows)
 
-    run_tiled(src.layout.slices, src.layout.height, src.layout.width, loaded.channels, model_inputs, forward, finish,
-              batch_size=batch_size, progress=progress, cancel=cancel, **tiling)
+    run_tiled(
+        src.layout.slices,
+        src.layout.height,
+        src.layout.width,
+        loaded.channels,
+        model_inputs,
+        forward,
+        finish,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+        **tiling,
+    )
     if again:
         palette_again(src, out_view, target, strength, mask_bands)
     return out
 
 
-def _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_stack, value_range, work_side,
-                          device, progress, cancel) -> np.ndarray:
+def _stylize_by_synthesis(
+    image,
+    reference,
+    strength,
+    mask,
+    preserve_color,
+    is_stack,
+    value_range,
+    work_side,
+    device,
+    progress,
+    cancel,
+) -> np.ndarray:
     if reference is None:
-        raise UserError("method 'synthesis' paints with a painting's own patches: give a reference (style) image")
+        raise UserError(
+            "method 'synthesis' paints with a painting's own patches: give a reference (style) image"
+        )
     src = prepare(image, is_stack, value_range, "image")
     strength = check_strength(strength)
     mask_bands = read_mask(mask, src.layout)
@@ -172,13 +215,25 @@ def _stylize_by_synthesis(image, reference, strength, mask, preserve_color, is_s
     if ref.empty:
         raise UserError(f"reference image is empty {ref.array.shape}")
     if min(ref.layout.height, ref.layout.width) < 16:
-        raise UserError(f"reference image is too small to take patches from ({ref.layout.height} x "
-                        f"{ref.layout.width}); give a painting at least 16 pixels on each side")
+        raise UserError(
+            f"reference image is too small to take patches from ({ref.layout.height} x "
+            f"{ref.layout.width}); give a painting at least 16 pixels on each side"
+        )
     if src.empty:
         return src.array.copy()
     middle = slice(ref.layout.slices // 2, ref.layout.slices // 2 + 1)
     out = np.empty(src.array.shape, src.dtype)
-    synthesize_planes(src, ref.unit(middle, slice(None)), out, strength=strength, mask_bands=mask_bands,
-                      to_output_colour=_to_output_colour, preserve_color=preserve_color, work_side=work_side,
-                      device=device, progress=progress, cancel=cancel)
+    synthesize_planes(
+        src,
+        ref.unit(middle, slice(None)),
+        out,
+        strength=strength,
+        mask_bands=mask_bands,
+        to_output_colour=_to_output_colour,
+        preserve_color=preserve_color,
+        work_side=work_side,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+    )
     return out

@@ -30,7 +30,11 @@ BAND_ROWS = 256  # rows of the full-size image converted to float at a time
 
 
 def check_work_side(work_side) -> int:
-    if isinstance(work_side, bool) or not isinstance(work_side, (int, np.integer)) or not 64 <= work_side <= 4096:
+    if (
+        isinstance(work_side, bool)
+        or not isinstance(work_side, (int, np.integer))
+        or not 64 <= work_side <= 4096
+    ):
         raise UserError(f"synthesis size must be an integer from 64 to 4096, got {work_side!r}")
     return int(work_side)
 
@@ -108,16 +112,26 @@ def synthesize_planes(
                 progress(offset + done, total)
 
         try:
-            painted, state = synthesize(content, painting, options, state=state, progress=slice_progress,
-                                        cancel=cancel)
+            painted, state = synthesize(
+                content, painting, options, state=state, progress=slice_progress, cancel=cancel
+            )
         except SynthesisCancelled:
             raise Cancelled("cancelled by the caller") from None
         change = (painted - content).permute(0, 2, 3, 1).cpu().numpy()  # 1 x h x w x C
         _write_slice(src, z, change, factor, out_view, strength, mask_bands, to_output_colour, preserve_color)
 
 
-def _write_slice(src: Planes, z: int, change: np.ndarray, factor: int, out_view: np.ndarray, strength: float,
-                 mask_bands: MaskBands | None, to_output_colour, preserve_color: bool) -> None:
+def _write_slice(
+    src: Planes,
+    z: int,
+    change: np.ndarray,
+    factor: int,
+    out_view: np.ndarray,
+    strength: float,
+    mask_bands: MaskBands | None,
+    to_output_colour,
+    preserve_color: bool,
+) -> None:
     """Full-size rows of slice z: photo + upsampled change, colour rule, strength/mask, native dtype."""
     layout = src.layout
     colour = layout.colour_channels
@@ -128,8 +142,13 @@ def _write_slice(src: Planes, z: int, change: np.ndarray, factor: int, out_view:
         if factor == 1:
             up = change[:, rows]
         else:
-            up = resample_region(lambda r, c: change[:, r, c], change.shape[1:3], (layout.height, layout.width),
-                                 rows, slice(0, layout.width))
+            up = resample_region(
+                lambda r, c: change[:, r, c],
+                change.shape[1:3],
+                (layout.height, layout.width),
+                rows,
+                slice(0, layout.width),
+            )
         painted = np.clip(source + up, 0.0, 1.0, dtype=np.float32)
         result = to_output_colour(painted, source, preserve_color)
         weight = strength if mask_bands is None else strength * mask_bands(zs, rows)

@@ -59,16 +59,26 @@ def context_margin(receptive_radius: int, multiple: int) -> int:
 def check_tiling(tile_size: int | None, overlap: int, multiple: int) -> None:
     if tile_size is None:
         return
-    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 4 * multiple:
-        raise UserError(f"tile_size must be an integer >= {4 * multiple} (or None for no tiling), got {tile_size!r}")
+    if (
+        isinstance(tile_size, bool)
+        or not isinstance(tile_size, (int, np.integer))
+        or tile_size < 4 * multiple
+    ):
+        raise UserError(
+            f"tile_size must be an integer >= {4 * multiple} (or None for no tiling), got {tile_size!r}"
+        )
     if isinstance(overlap, bool) or not isinstance(overlap, (int, np.integer)) or overlap < 0:
         raise UserError(f"tile_overlap must be a non-negative integer, got {overlap!r}")
     # Only neighbours may overlap (the band-wise blending relies on it): step >= tile_size / 2.
     if 2 * round_down(tile_size - overlap, multiple) < tile_size:
-        raise UserError(f"tile_overlap {overlap} is too large for tile_size {tile_size}: use at most about half")
+        raise UserError(
+            f"tile_overlap {overlap} is too large for tile_size {tile_size}: use at most about half"
+        )
 
 
-def tile_options(tile_size: int | None, tile_overlap: int | None, receptive_radius: int, multiple: int) -> dict:
+def tile_options(
+    tile_size: int | None, tile_overlap: int | None, receptive_radius: int, multiple: int
+) -> dict:
     """The tiling keyword arguments of `run_tiled` for a model, checked, defaults filled in."""
     overlap = tile_overlap
     if overlap is None:
@@ -77,8 +87,12 @@ def tile_options(tile_size: int | None, tile_overlap: int | None, receptive_radi
             # Small tiles: shrink the default feather to what fits rather than refuse the tile size.
             overlap = max(0, min(overlap, tile_size - round_up(-(-tile_size // 2), multiple)))
     check_tiling(tile_size, overlap, multiple)
-    return dict(tile_size=tile_size, overlap=int(overlap), margin=context_margin(receptive_radius, multiple),
-                multiple=multiple)
+    return dict(
+        tile_size=tile_size,
+        overlap=int(overlap),
+        margin=context_margin(receptive_radius, multiple),
+        multiple=multiple,
+    )
 
 
 def ramp(length: int, fade_in: int, fade_out: int) -> np.ndarray:
@@ -90,7 +104,7 @@ def ramp(length: int, fade_in: int, fade_out: int) -> np.ndarray:
     if fade_in:
         w[:fade_in] = (np.arange(fade_in, dtype=np.float32) + 0.5) / fade_in
     if fade_out:
-        w[length - fade_out:] = 1.0 - (np.arange(fade_out, dtype=np.float32) + 0.5) / fade_out
+        w[length - fade_out :] = 1.0 - (np.arange(fade_out, dtype=np.float32) + 0.5) / fade_out
     return w
 
 

@@ -37,9 +37,13 @@ def checked_mask(mask, layout: Layout) -> tuple[np.ndarray, float]:
         mask = mask.reshape(layout.slices, *plane)
     else:
         expected = f"{plane}" + (f" or {(*layout.lead, *plane)}" if layout.is_stack else "")
-        colour = mask.ndim >= 3 and mask.shape[:-1] in (plane, (*layout.lead, *plane)) and 2 <= mask.shape[-1] <= 4
+        colour = (
+            mask.ndim >= 3 and mask.shape[:-1] in (plane, (*layout.lead, *plane)) and 2 <= mask.shape[-1] <= 4
+        )
         hint = f" (a mask has one channel: give a grey mask, not {mask.shape[-1]} channels)" if colour else ""
-        raise UserError(f"mask has shape {mask.shape}; expected {expected} to match the {layout.describe()}{hint}")
+        raise UserError(
+            f"mask has shape {mask.shape}; expected {expected} to match the {layout.describe()}{hint}"
+        )
     if mask.dtype == np.bool_:
         return mask, 1.0
     if mask.dtype == np.uint8:
@@ -52,7 +56,9 @@ def checked_mask(mask, layout: Layout) -> tuple[np.ndarray, float]:
         if mask.size and (mask.min() < 0 or mask.max() > 1):
             raise UserError(f"float mask must lie in [0, 1], got [{mask.min()}, {mask.max()}]")
         return mask, 1.0
-    raise UserError(f"mask has dtype {mask.dtype}; use bool, uint8 (0-255), uint16 (0-65535) or float in [0, 1]")
+    raise UserError(
+        f"mask has dtype {mask.dtype}; use bool, uint8 (0-255), uint16 (0-65535) or float in [0, 1]"
+    )
 
 
 def mask_as_float(mask, layout: Layout) -> np.ndarray | None:

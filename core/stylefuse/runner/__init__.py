@@ -17,18 +17,36 @@ from .local import LocalRunner
 from .triton import TritonRunner
 
 
-def make_runner(server: str | None = None, device: str | None = "auto", *, protocol: str | None = None,
-                shared_memory: bool = False, timeout: float = 60.0) -> Runner:
+def make_runner(
+    server: str | None = None,
+    device: str | None = "auto",
+    *,
+    protocol: str | None = None,
+    shared_memory: bool = False,
+    timeout: float = 60.0,
+) -> Runner:
     """A TritonRunner for `server` (a URL), else a LocalRunner on `device`.
 
     `device` is for in-process runs; a server decides its own (asking for one with a server is an error).
     """
     if server:
         if device not in (None, "auto"):
-            raise UserError(f"--device {device} is for in-process runs; the server at {server} chooses its own")
+            raise UserError(
+                f"--device {device} is for in-process runs; the server at {server} chooses its own"
+            )
         return TritonRunner(server, protocol=protocol, shared_memory=shared_memory, timeout=timeout)
     return LocalRunner(device)
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "LocalRunner", "ModelInfo", "Runner", "TritonRunner", "check_method",
-           "default_model", "make_runner", "resolve_device"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "LocalRunner",
+    "ModelInfo",
+    "Runner",
+    "TritonRunner",
+    "check_method",
+    "default_model",
+    "make_runner",
+    "resolve_device",
+]

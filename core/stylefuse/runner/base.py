@@ -44,19 +44,42 @@ class Runner(Protocol):
     def models(self, task: str | None = None) -> list[ModelInfo]:
         """The models this runner can run (of `task`, or all)."""
 
-    def stylize(self, image: np.ndarray, *, model: str | None = None, reference: np.ndarray | None = None,
-                strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
-                palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
-                value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
-                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None,
-                synthesis_size: int | None = None) -> np.ndarray:
+    def stylize(
+        self,
+        image: np.ndarray,
+        *,
+        model: str | None = None,
+        reference: np.ndarray | None = None,
+        strength: float = 1.0,
+        mask: np.ndarray | None = None,
+        preserve_color: bool = False,
+        palette: bool = True,
+        method: str = DEFAULT_METHOD,
+        is_stack: bool | None = None,
+        value_range: tuple[float, float] | None = None,
+        tile_size: int | None = DEFAULT_TILE_SIZE,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        synthesis_size: int | None = None,
+    ) -> np.ndarray:
         """`stylefuse.pipeline.stylize`'s arguments and result (`synthesis_size`: method "synthesis"'s
         working side, None for its default)."""
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, model: str | None = None, resample: bool = False,
-             is_stack: bool | None = None, value_range: tuple | None = None,
-             tile_size: int | None = DEFAULT_TILE_SIZE, batch_size: int = 8, progress: Progress | None = None,
-             cancel: Cancel | None = None) -> np.ndarray:
+    def fuse(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        model: str | None = None,
+        resample: bool = False,
+        is_stack: bool | None = None,
+        value_range: tuple | None = None,
+        tile_size: int | None = DEFAULT_TILE_SIZE,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> np.ndarray:
         """`stylefuse.pipeline.fuse`'s arguments and result."""
 
 

@@ -26,9 +26,13 @@ def resolve_device(device: "str | torch.device | None" = "auto") -> torch.device
     if match is None:
         raise UserError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
     if not torch.cuda.is_available():
-        raise UserError(f"device {text!r} asked for, but CUDA is not available here (torch {torch.__version__}); "
-                        "use --device cpu or auto")
+        raise UserError(
+            f"device {text!r} asked for, but CUDA is not available here (torch {torch.__version__}); "
+            "use --device cpu or auto"
+        )
     index = int(match.group(1) or 0)
     if index >= torch.cuda.device_count():
-        raise UserError(f"device {text!r} asked for, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+        raise UserError(
+            f"device {text!r} asked for, but this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
     return torch.device("cuda", index)

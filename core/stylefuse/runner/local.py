@@ -22,7 +22,9 @@ def method_options(method: str, synthesis_size: int | None, device) -> dict:
         return {}
     accepted = inspect.signature(stylize).parameters
     if "method" not in accepted:
-        raise UserError(f"method {method!r} is not available in this version of stylefuse (no stylefuse.synthesis)")
+        raise UserError(
+            f"method {method!r} is not available in this version of stylefuse (no stylefuse.synthesis)"
+        )
     options = {"method": method, "synthesis_size": synthesis_size, "device": device}
     return {k: v for k, v in options.items() if v is not None and k in accepted}
 
@@ -58,27 +60,73 @@ class LocalRunner(RunnerBase):
             return load_model(model, task, device=self.device)
         return model
 
-    def stylize(self, image: np.ndarray, *, model=None, reference: np.ndarray | None = None,
-                strength: float = 1.0, mask: np.ndarray | None = None, preserve_color: bool = False,
-                palette: bool = True, method: str = DEFAULT_METHOD, is_stack: bool | None = None,
-                value_range: tuple[float, float] | None = None, tile_size: int | None = DEFAULT_TILE_SIZE,
-                batch_size: int = 8, progress: Progress | None = None, cancel: Cancel | None = None,
-                synthesis_size: int | None = None) -> np.ndarray:
+    def stylize(
+        self,
+        image: np.ndarray,
+        *,
+        model=None,
+        reference: np.ndarray | None = None,
+        strength: float = 1.0,
+        mask: np.ndarray | None = None,
+        preserve_color: bool = False,
+        palette: bool = True,
+        method: str = DEFAULT_METHOD,
+        is_stack: bool | None = None,
+        value_range: tuple[float, float] | None = None,
+        tile_size: int | None = DEFAULT_TILE_SIZE,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        synthesis_size: int | None = None,
+    ) -> np.ndarray:
         from ..pipeline import stylize
 
         options = method_options(method, synthesis_size, self.device)
         # Synthesis paints with the reference's own patches: no model to choose or load.
         loaded = None if method != DEFAULT_METHOD else self.load(self._style_model(model, reference), "style")
-        return stylize(image, model=loaded, reference=reference, strength=strength, mask=mask,
-                       preserve_color=preserve_color, palette=palette, is_stack=is_stack, tile_size=tile_size,
-                       batch_size=batch_size, value_range=value_range, progress=progress, cancel=cancel, **options)
+        return stylize(
+            image,
+            model=loaded,
+            reference=reference,
+            strength=strength,
+            mask=mask,
+            preserve_color=preserve_color,
+            palette=palette,
+            is_stack=is_stack,
+            tile_size=tile_size,
+            batch_size=batch_size,
+            value_range=value_range,
+            progress=progress,
+            cancel=cancel,
+            **options,
+        )
 
-    def fuse(self, a: np.ndarray, b: np.ndarray, *, model=None, resample: bool = False,
-             is_stack: bool | None = None, value_range: tuple | None = None,
-             tile_size: int | None = DEFAULT_TILE_SIZE, batch_size: int = 8, progress: Progress | None = None,
-             cancel: Cancel | None = None) -> np.ndarray:
+    def fuse(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        model=None,
+        resample: bool = False,
+        is_stack: bool | None = None,
+        value_range: tuple | None = None,
+        tile_size: int | None = DEFAULT_TILE_SIZE,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> np.ndarray:
         from ..pipeline import fuse
 
         loaded = self.load(self._fuse_model(model), "fuse")
-        return fuse(a, b, model=loaded, resample=resample, is_stack=is_stack, tile_size=tile_size,
-                    batch_size=batch_size, value_range=value_range, progress=progress, cancel=cancel)
+        return fuse(
+            a,
+            b,
+            model=loaded,
+            resample=resample,
+            is_stack=is_stack,
+            tile_size=tile_size,
+            batch_size=batch_size,
+            value_range=value_range,
+            progress=progress,
+            cancel=cancel,
+        )

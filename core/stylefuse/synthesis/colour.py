@@ -60,7 +60,9 @@ def match_histograms(values: torch.Tensor, target_quantiles: torch.Tensor, count
     """
     step = max(1, values.shape[1] // 16384)
     own = sorted_values(values[:, ::step], count)
-    target = sorted_values(target_quantiles, count) if target_quantiles.shape[1] != count else target_quantiles
+    target = (
+        sorted_values(target_quantiles, count) if target_quantiles.shape[1] != count else target_quantiles
+    )
     pos = torch.searchsorted(own, values.contiguous()).clamp_(1, count - 1)
     x0, x1 = own.gather(1, pos - 1), own.gather(1, pos)
     gap = x1 - x0
@@ -120,10 +122,14 @@ class BandTargets:
 
 def band_targets(painting_axes: torch.Tensor, sigmas=BAND_SIGMAS) -> BandTargets:
     bands = band_pyramid(painting_axes, sigmas)
-    return BandTargets([sorted_values(b.flatten(2)[0]) for b in bands], sorted_values(painting_axes.flatten(2)[0]))
+    return BandTargets(
+        [sorted_values(b.flatten(2)[0]) for b in bands], sorted_values(painting_axes.flatten(2)[0])
+    )
 
 
-def match_bands(image: torch.Tensor, targets: BandTargets, sigmas=BAND_SIGMAS, tone: float = 1.0) -> torch.Tensor:
+def match_bands(
+    image: torch.Tensor, targets: BandTargets, sigmas=BAND_SIGMAS, tone: float = 1.0
+) -> torch.Tensor:
     """Match every band of `image` to the painting's same band, recombine, then match the colours.
 
     `tone` < 1 matches the coarse rest and the whole only that far (every colour axis): a photo keeps

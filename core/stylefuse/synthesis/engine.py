@@ -152,7 +152,10 @@ def synthesize(
     result = None
     for scale in options.scales:
         h, w = max(8, round(height / scale.factor)), max(8, round(width / scale.factor))
-        ph, pw = max(8, round(painting.shape[-2] / scale.factor)), max(8, round(painting.shape[-1] / scale.factor))
+        ph, pw = (
+            max(8, round(painting.shape[-2] / scale.factor)),
+            max(8, round(painting.shape[-1] / scale.factor)),
+        )
         guide_s = _resize(guide, h, w)
         painting_s = _resize(painting_axes, ph, pw)
         edges = edge_strength(guide_s[:, :1])
@@ -169,8 +172,13 @@ def synthesize(
             size = min(size, h, w, ph, pw)
             bank = new_state.banks.get((scale.factor, size))
             if bank is None:
-                bank = patch_bank(painting_s, size, _bank_stride(ph, pw, size, options.max_bank),
-                                  options.pca_dims, generator)
+                bank = patch_bank(
+                    painting_s,
+                    size,
+                    _bank_stride(ph, pw, size, options.max_bank),
+                    options.pca_dims,
+                    generator,
+                )
                 new_state.banks[(scale.factor, size)] = bank
             stride = _query_stride(size)
             for iteration in range(options.iterations):
@@ -181,8 +189,14 @@ def synthesize(
                 before = previous.get(key)
                 if before is not None and before.shape[0] != queries.shape[0]:
                     before = None
-                match = nearest_patches(bank, queries, k=scale.blend_k, usage_penalty=options.usage_penalty,
-                                        previous=before, keep_previous=options.keep_previous)
+                match = nearest_patches(
+                    bank,
+                    queries,
+                    k=scale.blend_k,
+                    usage_penalty=options.usage_penalty,
+                    previous=before,
+                    keep_previous=options.keep_previous,
+                )
                 new_state.fields[key] = match.index
                 chosen = (bank.patches[match.index] * match.weight[..., None]).sum(1)
                 result = aggregate(result, chosen, size, stride)

@@ -33,7 +33,9 @@ class PatchBank:
         return (patches - self.mean) @ self.basis
 
 
-def patch_bank(painting: torch.Tensor, size: int, stride: int, dims: int, generator: torch.Generator) -> PatchBank:
+def patch_bank(
+    painting: torch.Tensor, size: int, stride: int, dims: int, generator: torch.Generator
+) -> PatchBank:
     """Every `size` x `size` patch of a 1 x C x H x W painting at `stride`, and its PCA codes."""
     patches = F.unfold(painting, size, stride=stride)[0].T.contiguous()  # N x D
     mean = patches.mean(0)
@@ -161,7 +163,9 @@ def aggregate(
     channels = current.shape[1]
     residual = ((chosen - own) ** 2).sum(1) / chosen.shape[1]
     robust = (residual + 1e-4) ** ((robust_power - 2) / 2)
-    window = patch_window(size, current.device, current.dtype).repeat(channels)  # D, channel-major like unfold
+    window = patch_window(size, current.device, current.dtype).repeat(
+        channels
+    )  # D, channel-major like unfold
     weights = robust[:, None] * window[None, :]
     out_size = padded.shape[-2:]
     numerator = F.fold((chosen * weights).T[None], out_size, size, stride=stride)

@@ -16,9 +16,20 @@ PRESETS: dict[str, dict] = {
     # budget so the whole command (data loading and export included) stays within 10 minutes.
     # The texture term replaces the older Gram/mean/std style term (style_weight 0): with it the
     # generator painted periodic stripes that made texture worse than the palette step alone.
-    "fast": dict(steps=1000, time_budget_s=500.0, crop=128, batch=4, style_weight=0.0, texture_weight=8.0,
-                 content_weight=0.5, color_weight=2.0, tv_weight=1.0, adv_weight=0.2,
-                 checkpoint_every=100, val_every=100),
+    "fast": dict(
+        steps=1000,
+        time_budget_s=500.0,
+        crop=128,
+        batch=4,
+        style_weight=0.0,
+        texture_weight=8.0,
+        content_weight=0.5,
+        color_weight=2.0,
+        tv_weight=1.0,
+        adv_weight=0.2,
+        checkpoint_every=100,
+        val_every=100,
+    ),
 }
 
 
@@ -35,14 +46,14 @@ def parse_ramp(text: str) -> list[float]:
 
 @dataclass
 class TrainConfig:
-    task: str = "style"                       # "style" or "fuse"
-    name: str = "my-style"                    # model name (folder in the user model directory)
+    task: str = "style"  # "style" or "fuse"
+    name: str = "my-style"  # model name (folder in the user model directory)
     # data
-    style: list[str] = field(default_factory=list)    # style images (task style)
+    style: list[str] = field(default_factory=list)  # style images (task style)
     content: list[str] = field(default_factory=list)  # content images or folders (task style)
-    pairs: list[str] = field(default_factory=list)    # "DIR_A:DIR_B" aligned folders (task fuse)
-    split: str = "all"                        # all | first-half | second-half of each pair folder
-    slice_axis: int = 0                       # volumes (NIfTI, DICOM series, TIFF stacks) are sliced along it
+    pairs: list[str] = field(default_factory=list)  # "DIR_A:DIR_B" aligned folders (task fuse)
+    split: str = "all"  # all | first-half | second-half of each pair folder
+    slice_axis: int = 0  # volumes (NIfTI, DICOM series, TIFF stacks) are sliced along it
     crop: int = 128
     batch: int = 4
     # Paintings larger than this (long side, px) are downscaled before cropping: the texture a
@@ -54,64 +65,64 @@ class TrainConfig:
     no_palette: bool = False
     # optimisation
     steps: int = 2000
-    time_budget_s: float = 0.0                # stop (and export) once training has run this long; 0: no limit
-    preset: str = ""                          # "fast": a style model in <= 10 minutes on a 2-core laptop CPU
+    time_budget_s: float = 0.0  # stop (and export) once training has run this long; 0: no limit
+    preset: str = ""  # "fast": a style model in <= 10 minutes on a 2-core laptop CPU
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    adversarial: str = "bce"                  # bce (the source method) | hinge | lsgan
-    adv_weight: float = 0.05                  # weight of the adversarial term in G's loss
+    adversarial: str = "bce"  # bce (the source method) | hinge | lsgan
+    adv_weight: float = 0.05  # weight of the adversarial term in G's loss
     d_scales: int = 2
-    d_base: int = 16                          # channels of the discriminator's first layer
+    d_base: int = 16  # channels of the discriminator's first layer
     # style losses
     style_weight: float = 1.0
     content_weight: float = 1.0
     color_weight: float = 1.0
     structure_weight: float = 1.0
     tv_weight: float = 0.0
-    texture_weight: float = 0.0               # relative Gram distance on per-channel standardised images
+    texture_weight: float = 0.0  # relative Gram distance on per-channel standardised images
     # style: paired targets made by the synthesis engine (scripts/make_synthesis_targets.py): photo
     # <stem>.* trains towards DIR/<stem>.png, the same crop and augmentation applied to both
     targets: str = ""
-    paired_weight: float = 1.0                # with targets: L1 between output and target crop
-    band_weight: float = 1.0                  # with targets: per-band (DoG) histogram distance to the target
+    paired_weight: float = 1.0  # with targets: L1 between output and target crop
+    band_weight: float = 1.0  # with targets: per-band (DoG) histogram distance to the target
     # fusion losses
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0
     ssim_weight: float = 0.5
-    scd_weight: float = 0.0                   # fusion: 2 - SCD (correlations of differences) on the real pairs
+    scd_weight: float = 0.0  # fusion: 2 - SCD (correlations of differences) on the real pairs
     # fusion pairs with a ground truth, made on the fly (stylefuse.data.synthetic): multi-focus and
     # multi-exposure copies of real photos, trained with a supervised loss beside the real pairs
     synthetic: list[str] = field(default_factory=list)  # photos or folders (--split applies to folders)
-    synthetic_skimage: str = ""               # comma-separated scikit-image photos, e.g. brick,grass
-    synthetic_fraction: float = 0.5           # share of each batch that is synthetic (with --synthetic*)
-    truth_weight: float = 1.0                 # weight of the supervised loss on the synthetic rows
-    fusion_arch: str = "blend"                # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
-    focus_radius: int = 3                     # focus: box radius (px) of the Laplacian energy
-    focus_gain: float = 0.0                   # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
-    focus_gate: bool = False                  # focus: a learned per-pixel gate on that rule (can switch it off)
-    focus_gate_bias: float = 0.0              # focus: the gate's initial logit (0 half open, 3 ~95 % open)
-    two_scale: bool = False                   # focus: separate weights for a low-pass base and the detail
-    exposure_radius: int = 0                  # focus: > 0 adds exposure-pair evidence over (2 R + 1)^2 windows
-    exposure_smooth: int = 64                 # focus: that evidence averaged over (2 S + 1)^2 windows
-    exposure_ramp: str = "0.2,0.4"            # focus: evidence lo,hi ramped to 0..1 (1: blend -> average)
+    synthetic_skimage: str = ""  # comma-separated scikit-image photos, e.g. brick,grass
+    synthetic_fraction: float = 0.5  # share of each batch that is synthetic (with --synthetic*)
+    truth_weight: float = 1.0  # weight of the supervised loss on the synthetic rows
+    fusion_arch: str = "blend"  # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
+    focus_radius: int = 3  # focus: box radius (px) of the Laplacian energy
+    focus_gain: float = 0.0  # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
+    focus_gate: bool = False  # focus: a learned per-pixel gate on that rule (can switch it off)
+    focus_gate_bias: float = 0.0  # focus: the gate's initial logit (0 half open, 3 ~95 % open)
+    two_scale: bool = False  # focus: separate weights for a low-pass base and the detail
+    exposure_radius: int = 0  # focus: > 0 adds exposure-pair evidence over (2 R + 1)^2 windows
+    exposure_smooth: int = 64  # focus: that evidence averaged over (2 S + 1)^2 windows
+    exposure_ramp: str = "0.2,0.4"  # focus: evidence lo,hi ramped to 0..1 (1: blend -> average)
     # generator size
-    widths: str = ""                          # channels per level, e.g. "16,32,64" ("": the task's default)
-    n_res: int = 0                            # residual blocks at the lowest level (0: the task's default)
+    widths: str = ""  # channels per level, e.g. "16,32,64" ("": the task's default)
+    n_res: int = 0  # residual blocks at the lowest level (0: the task's default)
     # where it computes
-    device: str = "auto"                      # auto | cpu | cuda | cuda:N (torchrun: cuda:LOCAL_RANK per rank)
-    amp: bool = False                         # CUDA mixed precision (autocast fp16 + GradScaler); error elsewhere
+    device: str = "auto"  # auto | cpu | cuda | cuda:N (torchrun: cuda:LOCAL_RANK per rank)
+    amp: bool = False  # CUDA mixed precision (autocast fp16 + GradScaler); error elsewhere
     # bookkeeping
     seed: int = 0
     deterministic: bool = False
-    threads: int = 0                          # 0: all physical cores
+    threads: int = 0  # 0: all physical cores
     checkpoint_every: int = 100
     log_every: int = 10
     val_every: int = 100
-    run_dir: str = ""                         # default: <user data>/runs/<name>
-    out_dir: str = ""                         # default: <user model dir>/<name>
-    command: str = ""                         # the command line that made this run (for the card)
+    run_dir: str = ""  # default: <user data>/runs/<name>
+    out_dir: str = ""  # default: <user model dir>/<name>
+    command: str = ""  # the command line that made this run (for the card)
 
     def validate(self) -> "TrainConfig":
         if self.task not in ("style", "fuse"):
@@ -174,8 +185,11 @@ class TrainConfig:
             if self.two_scale:
                 cfg["two_scale"] = True
             if self.exposure_radius:
-                cfg.update(exposure_radius=self.exposure_radius, exposure_smooth=self.exposure_smooth,
-                           exposure_ramp=parse_ramp(self.exposure_ramp))
+                cfg.update(
+                    exposure_radius=self.exposure_radius,
+                    exposure_smooth=self.exposure_smooth,
+                    exposure_ramp=parse_ramp(self.exposure_ramp),
+                )
         return cfg
 
     def to_json(self) -> str:
@@ -204,6 +218,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
         return cls.from_dict(cls.read_keys(path))
+
 
 def parse_widths(text: str) -> list[int]:
     try:

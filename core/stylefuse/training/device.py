@@ -17,7 +17,9 @@ def training_device(device: str, local_rank: int | None = None) -> torch.device:
     dev = resolve_device(device)
     if dev.type == "cuda" and local_rank is not None:
         if local_rank >= torch.cuda.device_count():
-            raise UserError(f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+            raise UserError(
+                f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
         return torch.device("cuda", local_rank)
     return dev
 
@@ -25,8 +27,10 @@ def training_device(device: str, local_rank: int | None = None) -> torch.device:
 def check_amp(amp: bool, device: torch.device) -> None:
     """--amp is CUDA mixed precision; on another device it is a one-line error, not a silent no-op."""
     if amp and device.type != "cuda":
-        raise UserError(f"--amp (mixed precision) needs a CUDA device, but training runs on {device}; "
-                        "drop --amp or use --device cuda")
+        raise UserError(
+            f"--amp (mixed precision) needs a CUDA device, but training runs on {device}; "
+            "drop --amp or use --device cuda"
+        )
 
 
 def to_device(batch, device: torch.device):

@@ -50,7 +50,9 @@ def wrap(module: torch.nn.Module, info: DistInfo, find_unused: bool = False) -> 
     if not info.enabled:
         return module
     ids = [info.device.index] if info.device.type == "cuda" else None
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=find_unused)
+    return torch.nn.parallel.DistributedDataParallel(
+        module, device_ids=ids, find_unused_parameters=find_unused
+    )
 
 
 def unwrap(module: torch.nn.Module) -> torch.nn.Module:

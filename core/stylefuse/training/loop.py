@@ -44,8 +44,10 @@ VAL_STEP = 10**9  # batches are functions of the step: a step never trained on g
 
 class TrainingInterrupted(Exception):
     def __init__(self, step: int, checkpoint: Path | None):
-        super().__init__(f"training interrupted at step {step}"
-                         + (f"; checkpoint saved to {checkpoint}" if checkpoint else ""))
+        super().__init__(
+            f"training interrupted at step {step}"
+            + (f"; checkpoint saved to {checkpoint}" if checkpoint else "")
+        )
         self.step, self.checkpoint = step, checkpoint
 
 
@@ -66,16 +68,26 @@ def load_data(cfg: TrainConfig):
     if cfg.task == "style":
         styles = [fit_long_side(load_image_tensor(p, 3), cfg.style_side) for p in list_images(cfg.style)]
         # --split applies to each content folder too, so held-out photos stay unseen.
-        files = [f for p in cfg.content for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
-                                                   else list_images([p]))]
+        files = [
+            f
+            for p in cfg.content
+            for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir() else list_images([p]))
+        ]
         if cfg.targets:
             pairs, missing = load_target_pairs(files, cfg.targets)
             if missing:  # a target folder still being written (the script resumes) trains on what is there
-                print(f"--targets: {missing} of {len(files)} content photos have no target in {cfg.targets}; "
-                      f"training on the other {len(pairs)}", file=sys.stderr)
-            return PairedStyleBatches(pairs, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette), styles
+                print(
+                    f"--targets: {missing} of {len(files)} content photos have no target in {cfg.targets}; "
+                    f"training on the other {len(pairs)}",
+                    file=sys.stderr,
+                )
+            return PairedStyleBatches(
+                pairs, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette
+            ), styles
         contents = [s for f in files for s in informative(load_slices(f, 3, cfg.slice_axis))]
-        return StyleBatches(contents, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette), styles
+        return StyleBatches(
+            contents, styles, cfg.crop, cfg.batch, cfg.seed, palette=not cfg.no_palette
+        ), styles
     pairs = []
     for spec in cfg.pairs:
         dir_a, dir_b = spec.split(":")
@@ -83,10 +95,11 @@ def load_data(cfg: TrainConfig):
             slices_a, slices_b = load_slices(fa, 1, cfg.slice_axis), load_slices(fb, 1, cfg.slice_axis)
             shape_a, shape_b = [tuple(s.shape) for s in slices_a], [tuple(s.shape) for s in slices_b]
             if shape_a != shape_b:
-                raise UserError(f"pair {fa.name}: {fa} and {fb} differ in shape ({len(slices_a)} x "
-                                f"{shape_a[0][1:]} vs {len(slices_b)} x {shape_b[0][1:]})")
-            pairs += [(a, b) for a, b in zip(slices_a, slices_b, strict=True)
-                      if float((a + b).max()) > 1e-3]
+                raise UserError(
+                    f"pair {fa.name}: {fa} and {fb} differ in shape ({len(slices_a)} x "
+                    f"{shape_a[0][1:]} vs {len(slices_b)} x {shape_b[0][1:]})"
+                )
+            pairs += [(a, b) for a, b in zip(slices_a, slices_b, strict=True) if float((a + b).max()) > 1e-3]
     if not (cfg.synthetic or cfg.synthetic_skimage):
         return PairBatches(pairs, cfg.crop, cfg.batch, cfg.seed), []
     return mixed_fusion_batches(cfg, pairs), []
@@ -94,8 +107,11 @@ def load_data(cfg: TrainConfig):
 
 def synthetic_photos(cfg: TrainConfig) -> list[torch.Tensor]:
     """The photos synthetic pairs are made from: --synthetic files/folders (--split applies to folders), RGB."""
-    files = [f for p in cfg.synthetic for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir()
-                                                 else list_images([p]))]
+    files = [
+        f
+        for p in cfg.synthetic
+        for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir() else list_images([p]))
+    ]
     photos = [load_image_tensor(f, 3) for f in files]
     names = [n.strip() for n in cfg.synthetic_skimage.split(",") if n.strip()]
     return photos + skimage_photos(names)
@@ -105,7 +121,9 @@ def mixed_fusion_batches(cfg: TrainConfig, pairs) -> MixedFusionBatches:
     n_syn = cfg.batch if not pairs else max(1, min(cfg.batch - 1, round(cfg.batch * cfg.synthetic_fraction)))
     n_real = cfg.batch - n_syn
     real = PairBatches(pairs, cfg.crop, n_real, cfg.seed) if pairs and n_real else None
-    return MixedFusionBatches(real, SyntheticPairBatches(synthetic_photos(cfg), cfg.crop, n_syn, cfg.seed), n_real)
+    return MixedFusionBatches(
+        real, SyntheticPairBatches(synthetic_photos(cfg), cfg.crop, n_syn, cfg.seed), n_real
+    )
 
 
 def unpack_batch(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
@@ -115,16 +133,22 @@ def unpack_batch(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None
     return batch[0], batch[1], None, None
 
 
-def validation_metrics(cfg: TrainConfig, gen_model, x, y, truth=None, rows=None) -> tuple[dict[str, float], torch.Tensor]:
+def validation_metrics(
+    cfg: TrainConfig, gen_model, x, y, truth=None, rows=None
+) -> tuple[dict[str, float], torch.Tensor]:
     with torch.no_grad():
         fake = gen_model(x, y)
         if cfg.task == "style":
             # How much content structure survives the stylisation.
-            metrics = {"psnr_to_content": psnr(luminance(fake), luminance(x)).item(),
-                       "ssim_to_content": ssim(luminance(fake), luminance(x)).item()}
+            metrics = {
+                "psnr_to_content": psnr(luminance(fake), luminance(x)).item(),
+                "ssim_to_content": ssim(luminance(fake), luminance(x)).item(),
+            }
         else:
-            metrics = {"psnr_to_max": psnr(fake, torch.maximum(x, y)).item(),
-                       "ssim_sum": (ssim(fake, x) + ssim(fake, y)).item()}
+            metrics = {
+                "psnr_to_max": psnr(fake, torch.maximum(x, y)).item(),
+                "ssim_sum": (ssim(fake, x) + ssim(fake, y)).item(),
+            }
             if truth is not None and rows is not None and bool(rows.any()):
                 metrics["psnr_to_truth"] = psnr(fake[rows], truth[rows]).item()
                 metrics["ssim_to_truth"] = ssim(fake[rows], truth[rows]).item()
@@ -222,9 +246,16 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     def checkpoint(step: int) -> Path | None:
         if not info.is_main:
             return None
-        state = {"step": step, "generator": gen_model.state_dict(), "discriminator": disc.state_dict(),
-                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                 "torch_rng": torch.get_rng_state(), "config": cfg.to_json(), "device": str(device)}
+        state = {
+            "step": step,
+            "generator": gen_model.state_dict(),
+            "discriminator": disc.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "opt_d": opt_d.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "config": cfg.to_json(),
+            "device": str(device),
+        }
         if cfg.amp:
             state["scaler"] = scaler.state_dict()
         ckpt_dir = run_dir / "checkpoints"
@@ -240,8 +271,14 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
     if info.is_main and progress is None:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.task} {cfg.name}", unit="step",
-                   dynamic_ncols=True, disable=not sys.stderr.isatty() and os.environ.get("STYLEFUSE_PROGRESS") != "1")
+        bar = tqdm(
+            total=cfg.steps,
+            initial=start,
+            desc=f"train {cfg.task} {cfg.name}",
+            unit="step",
+            dynamic_ncols=True,
+            disable=not sys.stderr.isatty() and os.environ.get("STYLEFUSE_PROGRESS") != "1",
+        )
     t0 = time.time()
     step = start
     with _StopFlag() as stop:
@@ -255,13 +292,16 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
             loss_d = None
             if cfg.adv_weight > 0:
                 with autocast(cfg.amp, device):
-                    loss_d = d_step_loss(d_ddp, real_images_for_d(cfg, x, y, truth, rows), fake, cfg.adversarial)
+                    loss_d = d_step_loss(
+                        d_ddp, real_images_for_d(cfg, x, y, truth, rows), fake, cfg.adversarial
+                    )
                 opt_d.zero_grad(set_to_none=True)
                 scaler.scale(loss_d).backward()
                 scaler.step(opt_d)
             with autocast(cfg.amp, device):
-                terms = g_step_loss(cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen,
-                                    truth, rows)
+                terms = g_step_loss(
+                    cfg, task_loss, d_ddp if cfg.adv_weight > 0 else None, fake, x, y, gen, truth, rows
+                )
             opt_g.zero_grad(set_to_none=True)
             scaler.scale(terms["total"]).backward()
             scaler.step(opt_g)
@@ -282,8 +322,9 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
                 writer.add_image("val/input_reference_output", grid.clamp(0, 1).cpu(), step)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(g=f"{terms['total'].item():.3f}",
-                                d=f"{loss_d.item():.3f}" if loss_d is not None else "-")
+                bar.set_postfix(
+                    g=f"{terms['total'].item():.3f}", d=f"{loss_d.item():.3f}" if loss_d is not None else "-"
+                )
             if progress is not None and info.is_main:
                 progress(step, cfg.steps)
             if step % cfg.checkpoint_every == 0 and step < cfg.steps:
@@ -319,10 +360,16 @@ def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop
         card_extra["palette"] = quantiles(styles[0].permute(1, 2, 0).numpy()).round(5).tolist()
     card_extra |= {
         "description": _describe(cfg, len(styles)),
-        "training": {"command": cfg.command, "config": cfg.__dict__ | {}, "steps": step,
-                     "wall_time_s": round(wall, 1), "world_size": info.world_size,
-                     "device": str(device), "amp": cfg.amp,
-                     "run_dir": str(run_dir)},
+        "training": {
+            "command": cfg.command,
+            "config": cfg.__dict__ | {},
+            "steps": step,
+            "wall_time_s": round(wall, 1),
+            "world_size": info.world_size,
+            "device": str(device),
+            "amp": cfg.amp,
+            "run_dir": str(run_dir),
+        },
         "metrics": {"validation": metrics},
     }
     return export_generator(gen_model, out_dir, cfg.name, card_extra)
@@ -339,7 +386,11 @@ def _describe(cfg: TrainConfig, n_styles: int = 1) -> str:
     split = "" if cfg.split == "all" else f" ({cfg.split} of each)"
     text = "fusion model trained on " + ", ".join(pairs) + split
     if cfg.synthetic or cfg.synthetic_skimage:
-        photos = [f"{Path(p).parent.name}/{Path(p).name}" for p in cfg.synthetic] + [f"scikit-image {n.strip()}" for n in cfg.synthetic_skimage.split(",") if n.strip()]
-        text += (f", with multi-focus/multi-exposure pairs made from {', '.join(photos)}"
-                 f"{split if cfg.synthetic else ''} (supervised by the original)")
+        photos = [f"{Path(p).parent.name}/{Path(p).name}" for p in cfg.synthetic] + [
+            f"scikit-image {n.strip()}" for n in cfg.synthetic_skimage.split(",") if n.strip()
+        ]
+        text += (
+            f", with multi-focus/multi-exposure pairs made from {', '.join(photos)}"
+            f"{split if cfg.synthetic else ''} (supervised by the original)"
+        )
     return text

@@ -23,8 +23,15 @@ def d_step_loss(disc: nn.Module, real: torch.Tensor, fake: torch.Tensor, kind: s
 
 def build_task_loss(cfg: TrainConfig) -> nn.Module:
     if cfg.task == "style":
-        style = StyleTransferLoss(3, cfg.style_weight, cfg.content_weight, cfg.color_weight,
-                                  cfg.structure_weight, cfg.tv_weight, texture_weight=cfg.texture_weight)
+        style = StyleTransferLoss(
+            3,
+            cfg.style_weight,
+            cfg.content_weight,
+            cfg.color_weight,
+            cfg.structure_weight,
+            cfg.tv_weight,
+            texture_weight=cfg.texture_weight,
+        )
         if not cfg.targets:
             return style
         return StyleWithTargetsLoss(style, PairedTargetLoss(cfg.paired_weight, cfg.band_weight))
@@ -34,9 +41,17 @@ def build_task_loss(cfg: TrainConfig) -> nn.Module:
     return MixedFusionLoss(unsupervised, SupervisedFusionLoss(), cfg.truth_weight)
 
 
-def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, fake: torch.Tensor,
-                x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, truth: torch.Tensor | None = None,
-                rows: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def g_step_loss(
+    cfg: TrainConfig,
+    task_loss: nn.Module,
+    disc: nn.Module | None,
+    fake: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gen: torch.Generator,
+    truth: torch.Tensor | None = None,
+    rows: torch.Tensor | None = None,
+) -> dict[str, torch.Tensor]:
     """G's loss: the task terms plus adv_weight x the adversarial term L_G = -E[log D(G)]."""
     if cfg.task == "style" and cfg.targets:
         terms = task_loss(fake, x, y, target=truth, generator=gen)  # truth: the batch's synthesis targets
@@ -52,8 +67,13 @@ def g_step_loss(cfg: TrainConfig, task_loss: nn.Module, disc: nn.Module | None, 
     return terms
 
 
-def real_images_for_d(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, truth: torch.Tensor | None = None,
-                      rows: torch.Tensor | None = None) -> torch.Tensor:
+def real_images_for_d(
+    cfg: TrainConfig,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    truth: torch.Tensor | None = None,
+    rows: torch.Tensor | None = None,
+) -> torch.Tensor:
     """What D sees as real: style crops (style); the source images themselves (fusion), the original
     photo for synthetic pairs (a degraded copy is not what a good fusion looks like)."""
     if truth is None or rows is None:

@@ -39,9 +39,13 @@ class SlicingBox(Container):
     """Which planes a stack is cut into, and how many go through the model per call."""
 
     def __init__(self):
-        self.axis = ComboBox(label="slices along", choices=[AUTO_AXIS, "axis 0", "axis 1", "axis 2", "axis 3"],
-                             value=AUTO_AXIS, tooltip="stacks are processed plane by plane: the displayed "
-                             "plane, or planes across the chosen axis")
+        self.axis = ComboBox(
+            label="slices along",
+            choices=[AUTO_AXIS, "axis 0", "axis 1", "axis 2", "axis 3"],
+            value=AUTO_AXIS,
+            tooltip="stacks are processed plane by plane: the displayed "
+            "plane, or planes across the chosen axis",
+        )
         self.batch = SpinBox(label="slices per batch", value=4, min=1, max=256)
         super().__init__(widgets=[self.axis, self.batch], labels=True)
         self.margins = (0, 0, 0, 0)
@@ -58,8 +62,11 @@ class BackendBox(Container):
 
     def __init__(self, on_change=None):
         self.kind = ComboBox(label="backend", choices=[IN_PROCESS, TRITON], value=IN_PROCESS)
-        self.url = LineEdit(label="server", value=DEFAULT_URL, tooltip="host:port of a Triton server "
-                            "(stylefuse serve): 8001 for gRPC, 8000 for HTTP")
+        self.url = LineEdit(
+            label="server",
+            value=DEFAULT_URL,
+            tooltip="host:port of a Triton server (stylefuse serve): 8001 for gRPC, 8000 for HTTP",
+        )
         self.protocol = ComboBox(label="protocol", choices=list(PROTOCOLS), value="grpc")
         self.test = PushButton(text="Test connection")
         self.status = Label(value="")

@@ -25,10 +25,16 @@ class FuseWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer):
         self.viewer = viewer
         self._models: list[str] = []
-        self.a = ComboBox(label="layer a", choices=layer_choices(viewer, Image),
-                          tooltip="anatomy (e.g. MRI): the result takes its place, dtype and value range")
-        self.b = ComboBox(label="layer b", choices=layer_choices(viewer, Image),
-                          tooltip="the other modality (CT, PET, SPECT; colour is kept)")
+        self.a = ComboBox(
+            label="layer a",
+            choices=layer_choices(viewer, Image),
+            tooltip="anatomy (e.g. MRI): the result takes its place, dtype and value range",
+        )
+        self.b = ComboBox(
+            label="layer b",
+            choices=layer_choices(viewer, Image),
+            tooltip="the other modality (CT, PET, SPECT; colour is kept)",
+        )
         self.model = ComboBox(label="model", choices=lambda _w=None: self._models)
         self.resample = CheckBox(text="resample b onto a (different sizes)")
         self.slicing = SlicingBox()
@@ -36,8 +42,18 @@ class FuseWidget(Container):
         self.bar = RunBar("Fuse", self.start)
         self.metrics = Label(value="")
         self.metrics_values: dict[str, float] | None = None
-        super().__init__(widgets=[self.a, self.b, self.model, self.resample, self.slicing, self.backend,
-                                  self.bar, self.metrics])
+        super().__init__(
+            widgets=[
+                self.a,
+                self.b,
+                self.model,
+                self.resample,
+                self.slicing,
+                self.backend,
+                self.bar,
+                self.metrics,
+            ]
+        )
         follow_layers(viewer, self)
         self._pick_two()
         self.refresh_models()
@@ -54,15 +70,24 @@ class FuseWidget(Container):
         self.metrics_values = dict(metrics)
         self.metrics.value = "fusion metrics (as `stylefuse eval`; mean over slices):\n" + "\n".join(
             f"{name:>5}  {value:.4f}" if value == value else f"{name:>5}  n/a (image too small)"
-            for name, value in metrics.items())
+            for name, value in metrics.items()
+        )
 
     def start(self):
         from ..tasks import fuse_layers
 
         def launch():
-            return fuse_layers(self.viewer, self.a.value, self.b.value, model=self.model.value,
-                               resample=bool(self.resample.value), slicing=self.slicing.slicing(),
-                               backend=self.backend.backend(), on_metrics=self.show_metrics, on_end=self.bar.ended)
+            return fuse_layers(
+                self.viewer,
+                self.a.value,
+                self.b.value,
+                model=self.model.value,
+                resample=bool(self.resample.value),
+                slicing=self.slicing.slicing(),
+                backend=self.backend.backend(),
+                on_metrics=self.show_metrics,
+                on_end=self.bar.ended,
+            )
 
         self.metrics.value, self.metrics_values = "", None
         job = guarded(launch)

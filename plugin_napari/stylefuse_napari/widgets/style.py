@@ -24,21 +24,44 @@ class StyleWidget(Container):
         self._models: list[str] = []
         self.image = ComboBox(label="image", choices=layer_choices(viewer, Image))
         self.model = ComboBox(label="model", choices=lambda _w=None: self._models)
-        self.method = ComboBox(label="method", choices=["generator", "synthesis"], value="generator",
-                               tooltip="generator: the trained model, fast. synthesis: paints with the style "
-                                       "layer's own patches, seconds per slice, no model (needs 'style from')")
-        self.reference = ComboBox(label="style from", choices=layer_choices(viewer, Image, optional="the model's own style"),
-                                  tooltip="any image layer as the style reference, or the model's trained style")
+        self.method = ComboBox(
+            label="method",
+            choices=["generator", "synthesis"],
+            value="generator",
+            tooltip="generator: the trained model, fast. synthesis: paints with the style "
+            "layer's own patches, seconds per slice, no model (needs 'style from')",
+        )
+        self.reference = ComboBox(
+            label="style from",
+            choices=layer_choices(viewer, Image, optional="the model's own style"),
+            tooltip="any image layer as the style reference, or the model's trained style",
+        )
         self.strength = FloatSlider(label="strength", value=1.0, min=0.0, max=1.0, step=0.05)
-        self.mask = ComboBox(label="mask", choices=layer_choices(viewer, Labels, Shapes, optional="none"),
-                             tooltip="apply only inside labels > 0 or inside the shapes")
+        self.mask = ComboBox(
+            label="mask",
+            choices=layer_choices(viewer, Labels, Shapes, optional="none"),
+            tooltip="apply only inside labels > 0 or inside the shapes",
+        )
         self.preserve_color = CheckBox(text="keep the image's colours")
         self.slicing = SlicingBox()
         self.backend = BackendBox(on_change=self.refresh_models)
         self.bar = RunBar("Stylize", self.start)
         self.note = Label(value="")
-        super().__init__(widgets=[self.image, self.method, self.model, self.reference, self.strength, self.mask,
-                                  self.preserve_color, self.slicing, self.backend, self.bar, self.note])
+        super().__init__(
+            widgets=[
+                self.image,
+                self.method,
+                self.model,
+                self.reference,
+                self.strength,
+                self.mask,
+                self.preserve_color,
+                self.slicing,
+                self.backend,
+                self.bar,
+                self.note,
+            ]
+        )
         follow_layers(viewer, self)
         events.models_changed.connect(lambda *_: self.refresh_models())
         self.method.changed.connect(self._method_changed)
@@ -55,11 +78,18 @@ class StyleWidget(Container):
         from ..tasks import StyleOptions, stylize_layer
 
         def launch():
-            options = StyleOptions(model=self.model.value, reference=self.reference.value,
-                                   strength=float(self.strength.value), mask=self.mask.value,
-                                   preserve_color=bool(self.preserve_color.value), slicing=self.slicing.slicing(),
-                                   method=self.method.value)
-            return stylize_layer(self.viewer, self.image.value, options, self.backend.backend(), on_end=self.bar.ended)
+            options = StyleOptions(
+                model=self.model.value,
+                reference=self.reference.value,
+                strength=float(self.strength.value),
+                mask=self.mask.value,
+                preserve_color=bool(self.preserve_color.value),
+                slicing=self.slicing.slicing(),
+                method=self.method.value,
+            )
+            return stylize_layer(
+                self.viewer, self.image.value, options, self.backend.backend(), on_end=self.bar.ended
+            )
 
         job = guarded(launch)
         if job is not None:
