@@ -60,8 +60,8 @@ def run_case(case):
             second = Gimp.file_load_layer(
                 Gimp.RunMode.NONINTERACTIVE,
                 image,
-                Gio.File.new_for_path(os.path.join(SPEC_DIR, case["second"])),
-            )  # noqa: F821
+                Gio.File.new_for_path(os.path.join(SPEC_DIR, case["second"])),  # noqa: F821
+            )
             image.insert_layer(second, None, 1)  # below the source
         if case.get("selection"):
             x, y, w, h, feather = case["selection"]
