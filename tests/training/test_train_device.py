@@ -163,3 +163,19 @@ def test_load_checkpoint_maps_onto_the_target_device(tmp_path, monkeypatch):
     state = checkpoint_module.load_checkpoint(path, torch.device("cuda", 1))
     assert seen == [torch.device("cuda", 1)]
     assert torch.equal(state["w"], torch.ones(2))
+
+
+def test_cuda_choices_become_an_indexed_device_and_torchrun_ranks_use_local_rank(monkeypatch):
+    """What a GPU machine would give, simulated: resolve_device says CUDA, the machine has 2 GPUs."""
+    from stylefuse.errors import UserError
+    from stylefuse.runner.device import resolve_device
+    from stylefuse.training import device as device_module
+
+    monkeypatch.setattr(device_module, "resolve_device",
+                        lambda d: torch.device("cuda") if d in ("auto", "cuda") else resolve_device(d))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert device_module.training_device("auto") == torch.device("cuda", 0)  # an index for set_device/DDP
+    assert device_module.training_device("cuda", local_rank=1) == torch.device("cuda", 1)
+    assert device_module.training_device("cpu", local_rank=1) == torch.device("cpu")
+    with pytest.raises(UserError, match="LOCAL_RANK 2"):
+        device_module.training_device("auto", local_rank=2)

@@ -15,13 +15,13 @@ from ..runner.device import resolve_device
 def training_device(device: str, local_rank: int | None = None) -> torch.device:
     """The device one process trains on; `local_rank` (torchrun) picks the rank's own GPU."""
     dev = resolve_device(device)
-    if dev.type == "cuda" and local_rank is not None:
-        if local_rank >= torch.cuda.device_count():
-            raise UserError(
-                f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)"
-            )
-        return torch.device("cuda", local_rank)
-    return dev
+    if dev.type != "cuda":
+        return dev
+    if local_rank is None:  # always an explicit index: torch.cuda.set_device and DDP's device_ids need one
+        return torch.device("cuda", dev.index or 0)
+    if local_rank >= torch.cuda.device_count():
+        raise UserError(f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return torch.device("cuda", local_rank)
 
 
 def check_amp(amp: bool, device: torch.device) -> None:
