@@ -10,10 +10,14 @@ IN_PROCESS = "In-process"
 TRITON = "Triton server"
 DEFAULT_URL = "127.0.0.1:8001"
 PROTOCOLS = ("grpc", "http")
+DEVICES = ("auto", "cpu", "cuda")  # in-process only: auto = a CUDA GPU when torch sees one
 
 
-def make_backend(kind: str = IN_PROCESS, url: str = DEFAULT_URL, protocol: str = "grpc"):
-    """The runner for the backend box's settings (`stylefuse.runner.make_runner`)."""
+def make_backend(
+    kind: str = IN_PROCESS, url: str = DEFAULT_URL, protocol: str = "grpc", device: str = "auto"
+):
+    """The runner for the backend box's settings (`stylefuse.runner.make_runner`); `device` is
+    where an in-process run computes (a server decides its own)."""
     if kind not in (IN_PROCESS, TRITON):
         raise UserError(f"unknown backend {kind!r}")
     server = None
@@ -25,4 +29,6 @@ def make_backend(kind: str = IN_PROCESS, url: str = DEFAULT_URL, protocol: str =
             raise UserError(f"Triton protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     from stylefuse.runner import make_runner
 
-    return make_runner(server, protocol=protocol if server else None)
+    if server:
+        return make_runner(server, None, protocol=protocol)
+    return make_runner(None, device)

@@ -264,3 +264,21 @@ def test_synthesis_on_a_stack_can_be_cancelled(viewer, wait_jobs):
     assert job.outcome == "cancelled"
     assert [lyr.name for lyr in viewer.layers] == ["ct", "painting"]
     np.testing.assert_array_equal(layer.data, original)
+
+
+def test_device_choice_for_in_process_runs(viewer, wait_jobs, notifications):
+    import torch
+
+    widget = dock(viewer, "Style transfer")
+    assert not widget.backend.device.native.isHidden() and widget.backend.device.value == "auto"
+    widget.backend.device.value = "cpu"
+    assert str(widget.backend.backend().device) == "cpu"
+    widget.image.value = viewer.add_image(grey_u16(16, 16), name="img")
+    run(widget, wait_jobs)  # runs on the chosen device
+    assert viewer.layers[-1].name == "img (stylized)"
+    if not torch.cuda.is_available():
+        widget.backend.device.value = "cuda"
+        assert widget.start() is None  # a clear notification, no job, no traceback
+        assert any("cuda" in m.lower() for m in notifications)
+    widget.backend.kind.value = "Triton server"
+    assert widget.backend.device.native.isHidden()  # a server decides its own device

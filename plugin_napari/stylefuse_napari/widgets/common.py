@@ -3,7 +3,7 @@
 from magicgui.widgets import ComboBox, Container, Label, LineEdit, PushButton, SpinBox
 
 from .. import notify
-from ..backends import DEFAULT_URL, IN_PROCESS, PROTOCOLS, TRITON, make_backend
+from ..backends import DEFAULT_URL, DEVICES, IN_PROCESS, PROTOCOLS, TRITON, make_backend
 
 AUTO_AXIS = "displayed plane"
 
@@ -68,9 +68,17 @@ class BackendBox(Container):
             tooltip="host:port of a Triton server (stylefuse serve): 8001 for gRPC, 8000 for HTTP",
         )
         self.protocol = ComboBox(label="protocol", choices=list(PROTOCOLS), value="grpc")
+        self.device = ComboBox(
+            label="device",
+            choices=list(DEVICES),
+            value="auto",
+            tooltip="where an in-process run computes: auto = a CUDA GPU when there is one, else the CPU",
+        )
         self.test = PushButton(text="Test connection")
         self.status = Label(value="")
-        super().__init__(widgets=[self.kind, self.url, self.protocol, self.test, self.status], labels=True)
+        super().__init__(
+            widgets=[self.kind, self.device, self.url, self.protocol, self.test, self.status], labels=True
+        )
         self.margins = (0, 0, 0, 0)
         self._on_change = None
         self._kind_changed()
@@ -78,15 +86,17 @@ class BackendBox(Container):
         self.kind.changed.connect(self._kind_changed)
         self.url.changed.connect(self._changed)
         self.protocol.changed.connect(self._changed)
+        self.device.changed.connect(self._changed)
         self.test.changed.connect(self.test_connection)
 
     def backend(self):
-        return make_backend(self.kind.value, self.url.value, self.protocol.value)
+        return make_backend(self.kind.value, self.url.value, self.protocol.value, self.device.value)
 
     def _kind_changed(self, *_):
         remote = self.kind.value == TRITON
         for widget in (self.url, self.protocol, self.test):
             widget.visible = remote
+        self.device.visible = not remote
         self._changed()
 
     def _changed(self, *_):
