@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from bench_images import as_rgb_u8
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -33,12 +34,7 @@ BLUR = 1.0  # px, the first search only
 
 
 def _tensor(img: np.ndarray) -> torch.Tensor:
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"expected uint8 images, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
-    return torch.from_numpy(arr[..., :3].astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+    return torch.from_numpy(as_rgb_u8(img).astype(np.float32) / 255.0).permute(2, 0, 1)[None]
 
 
 def _unfold(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, int, int]:
@@ -63,9 +59,9 @@ def _nearest(queries: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
     chunk = max(1, CHUNK_ELEMENTS // max(1, bank.shape[0]))
     out = torch.empty(queries.shape[0], dtype=torch.long)
     for start in range(0, queries.shape[0], chunk):
-        q = queries[start:start + chunk]
+        q = queries[start : start + chunk]
         dist = bank_sq[None, :] - 2.0 * (q @ bank.T)
-        out[start:start + chunk] = dist.argmin(1)
+        out[start : start + chunk] = dist.argmin(1)
     return out
 
 

@@ -5,7 +5,7 @@ photos no style model trained on, with the benchmark's style scores, and draw a 
         --model shipped=core/stylefuse/shipped_models/udnie --model new=/work/runs/models/udnie-synth \
         --panel docs/images/udnie_distill.png [--flicker]
 
-Photos: the benchmark's (`quality.style_contents`: scikit-image colour photos and held-out
+Photos: the benchmark's (`style_legacy.style_contents`: scikit-image colour photos and held-out
 RoadScene frames, long side 512). Scores per method, means over the photos: content structure,
 colour distance, texture distance (seed-777 Gram, `style_metrics`), and where `texture_metrics` has
 them the orientation-field Gram and orientation-histogram distances (colour and texture scores
@@ -27,7 +27,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import quality  # noqa: E402  (benchmarks/ is not a package)
+import bench_images  # noqa: E402  (benchmarks/ is not a package)
+import flicker_quality  # noqa: E402
+import quality_models  # noqa: E402
+import style_legacy  # noqa: E402
 import style_metrics as sm  # noqa: E402
 
 from stylefuse.pipeline import stylize  # noqa: E402
@@ -64,15 +67,18 @@ def scores(out: np.ndarray, content: np.ndarray, painting: np.ndarray, identity:
 
 
 def synthesis_of(content: np.ndarray, painting_full: np.ndarray, side: int) -> np.ndarray:
-    small = quality.resize_long(content, side)
+    small = bench_images.resize_long(content, side)
     out = stylize(small, reference=painting_full, method="synthesis", synthesis_size=side)
-    return quality.fit_to(quality.rgb(out), content)
+    return bench_images.fit_to(bench_images.rgb(out), content)
 
 
 def panel(rows: list[list[np.ndarray]], labels: list[str], path: Path, height: int = 200) -> None:
     from PIL import Image, ImageDraw
 
-    tiles = [[quality.resize_long(img, height * max(img.shape[:2]) // img.shape[0]) for img in row] for row in rows]
+    tiles = [
+        [bench_images.resize_long(img, height * max(img.shape[:2]) // img.shape[0]) for img in row]
+        for row in rows
+    ]
     widths = [max(row[i].shape[1] for row in tiles) for i in range(len(labels))]
     canvas = Image.new("RGB", (sum(widths) + 4 * len(widths), 18 + (height + 4) * len(tiles)), "white")
     draw = ImageDraw.Draw(canvas)
@@ -90,14 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--painting", required=True)
     parser.add_argument("--model", action="append", required=True, help="LABEL=MODEL_FOLDER (repeatable)")
-    parser.add_argument("--data", default=str(quality.DATA))
+    parser.add_argument("--data", default=str(quality_models.DATA))
     parser.add_argument("--panel", default="", help="PNG: photo | synthesis | each model, 4 photos")
     parser.add_argument("--synthesis-side", type=int, default=384)
     parser.add_argument("--flicker", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=0, help="only N photos, half of each kind (a smoke test)")
-    parser.add_argument("--score", default="", help="comma-separated labels to score (default: every model "
-                        "plus identity and histogram transfer); the others are only drawn in the panel")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="only N photos, half of each kind (a smoke test)"
+    )
+    parser.add_argument(
+        "--score",
+        default="",
+        help="comma-separated labels to score (default: every model "
+        "plus identity and histogram transfer); the others are only drawn in the panel",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     models = {}
@@ -105,14 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         label, folder = spec.split("=", 1)
         folder = Path(folder).resolve()
         models[label] = load_model_folder(folder, repository=folder.parent)
-    painting_full = quality.rgb(quality.load_u8(Path(args.painting)))
-    painting = quality.resize_long(painting_full, quality.STYLE_SIDE)
-    cases = quality.style_contents(SimpleNamespace(quick=False, data=args.data))
+    painting_full = bench_images.rgb(bench_images.load_u8(Path(args.painting)))
+    painting = bench_images.resize_long(painting_full, style_legacy.STYLE_SIDE)
+    cases = style_legacy.style_contents(SimpleNamespace(quick=False, data=args.data))
     if args.limit:  # keep both kinds of photo
-        cases = cases[: (args.limit + 1) // 2] + [c for c in cases if c.name.startswith("RoadScene")][: args.limit // 2]
+        cases = (
+            cases[: (args.limit + 1) // 2]
+            + [c for c in cases if c.name.startswith("RoadScene")][: args.limit // 2]
+        )
     methods = {"identity": lambda c: c, "histogram transfer": lambda c: sm.histogram_transfer(c, painting)}
     for label, loaded in models.items():
-        methods[label] = lambda c, m=loaded: quality.rgb(stylize(c, model=m))
+        methods[label] = lambda c, m=loaded: bench_images.rgb(stylize(c, model=m))
     scored = [m for m in methods if not args.score or m in args.score.split(",")]
     table: dict[str, list[dict]] = {m: [] for m in scored}
     outputs: dict[tuple[str, str], np.ndarray] = {}
@@ -130,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = ["content", "colour", "texture", "flow_gram", "orientation", "collage"]
     if table:
         keys = list(next(iter(table.values()))[0])
-    print(f"{len(cases)} photos: {', '.join(c.name for c in cases)}; long side {quality.STYLE_SIDE}")
+    print(f"{len(cases)} photos: {', '.join(c.name for c in cases)}; long side {style_legacy.STYLE_SIDE}")
     print("| method | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for method, rows in table.items():
@@ -141,18 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         rows, synth_rows = [], []
         for case in chosen:
             synth = synthesis_of(case.content, painting_full, args.synthesis_side)
-            synth_rows.append(scores(synth, case.content, painting, scores(case.content, case.content, painting, None)))
+            synth_rows.append(
+                scores(synth, case.content, painting, scores(case.content, case.content, painting, None))
+            )
             rows.append([case.content, synth] + [outputs[(label, case.name)] for label in models])
         panel(rows, ["photo", f"synthesis ({args.synthesis_side} px)"] + list(models), Path(args.panel))
         print(f"\nsynthesis on the {len(chosen)} panel photos ({', '.join(c.name for c in chosen)}):")
         print("| method | " + " | ".join(keys) + " |")
         for method in ["synthesis", *[m for m in models if m in table]]:
-            rows_m = synth_rows if method == "synthesis" else [
-                table[method][cases.index(c)] for c in chosen]
-            print(f"| {method} | " + " | ".join(f"{np.mean([r[k] for r in rows_m]):.3f}" for k in keys) + " |")
+            rows_m = synth_rows if method == "synthesis" else [table[method][cases.index(c)] for c in chosen]
+            print(
+                f"| {method} | " + " | ".join(f"{np.mean([r[k] for r in rows_m]):.3f}" for k in keys) + " |"
+            )
         print(f"panel: {args.panel}")
     if args.flicker:
-        found = quality.mri_volume(SimpleNamespace(quick=False))
+        found = flicker_quality.mri_volume(SimpleNamespace(quick=False))
         if found is None:
             print("flicker: no MRI volume found")
         else:
@@ -161,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, loaded in models.items():
                 out = stylize(vol, model=loaded, is_stack=True)
                 change = float(np.mean(np.abs(np.diff(out.astype(np.float64), axis=0))))
-                print(f"flicker {name}: {change / base:.3f} (limit {quality.FLICKER_TARGET}; {label})")
+                print(
+                    f"flicker {name}: {change / base:.3f} (limit {flicker_quality.FLICKER_TARGET}; {label})"
+                )
     return 0
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from bench_images import as_rgb_u8
+from random_net import RandomConvNet, gram, gram_distance, standardise
 from scipy import ndimage
 
 from stylefuse.metrics import ssim
@@ -33,17 +35,8 @@ TEXTURE_KERNEL = 5
 _RGB_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
-def _rgb_u8(img: np.ndarray) -> np.ndarray:
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"expected uint8 images, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
-    return arr[..., :3]
-
-
 def grey_unit(img: np.ndarray) -> np.ndarray:
-    return (_rgb_u8(img).astype(np.float64) @ _RGB_WEIGHTS) / 255.0
+    return (as_rgb_u8(img).astype(np.float64) @ _RGB_WEIGHTS) / 255.0
 
 
 def gradient_magnitude(grey: np.ndarray) -> np.ndarray:
@@ -60,7 +53,7 @@ def content_structure(out: np.ndarray, content: np.ndarray) -> float:
 
 def _cdfs(img: np.ndarray) -> np.ndarray:
     """3 x 256 cumulative distributions of the R, G, B values."""
-    rgb = _rgb_u8(img).reshape(-1, 3)
+    rgb = as_rgb_u8(img).reshape(-1, 3)
     hist = np.stack([np.bincount(rgb[:, c], minlength=256) for c in range(3)]).astype(np.float64)
     return np.cumsum(hist / rgb.shape[0], axis=1)
 
@@ -73,33 +66,11 @@ def colour_distance(out: np.ndarray, style: np.ndarray) -> float:
     return float(np.mean(np.sum(np.abs(_cdfs(out) - _cdfs(style)), axis=1)) / 255.0)
 
 
-class TextureNet(torch.nn.Module):
+class TextureNet(RandomConvNet):
     """Fixed random conv net: [5x5 conv + ReLU] x 3, widths 48/96/192, 2x2 average pooling between."""
 
     def __init__(self, widths=TEXTURE_WIDTHS, kernel: int = TEXTURE_KERNEL, seed: int = TEXTURE_SEED):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.convs = torch.nn.ModuleList()
-        c_in = 3
-        for width in widths:
-            conv = torch.nn.Conv2d(c_in, width, kernel, padding=kernel // 2, padding_mode="reflect")
-            fan_in = c_in * kernel * kernel
-            with torch.no_grad():
-                conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
-                conv.bias.copy_(torch.randn(width, generator=gen) * 0.1)
-            conv.requires_grad_(False)
-            self.convs.append(conv)
-            c_in = width
-        self.eval()
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        feats = []
-        for i, conv in enumerate(self.convs):
-            if i:
-                x = torch.nn.functional.avg_pool2d(x, 2)
-            x = torch.relu(conv(x))
-            feats.append(x)
-        return feats
+        super().__init__(widths, (kernel,) * len(widths), seed, init="normal", pool="avg")
 
 
 _NET: TextureNet | None = None
@@ -114,26 +85,13 @@ def texture_net() -> TextureNet:
 
 def normalise_channels(img: np.ndarray) -> torch.Tensor:
     """uint8 H x W x 3 -> 1 x 3 x H x W float, each channel at zero mean and unit deviation."""
-    x = torch.from_numpy(_rgb_u8(img).astype(np.float32) / 255.0).permute(2, 0, 1)[None]
-    mean = x.mean(dim=(2, 3), keepdim=True)
-    std = x.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
-    return (x - mean) / std
+    return standardise(torch.from_numpy(as_rgb_u8(img).astype(np.float32) / 255.0).permute(2, 0, 1)[None])
 
 
 @torch.inference_mode()
 def gram_statistics(img: np.ndarray) -> list[torch.Tensor]:
     """The Gram matrix (C x C, divided by H x W) of every layer of the texture net."""
-    grams = []
-    for f in texture_net()(normalise_channels(img)):
-        flat = f[0].flatten(1).double()
-        grams.append(flat @ flat.T / flat.shape[1])
-    return grams
-
-
-def gram_distance(grams_x: list[torch.Tensor], grams_ref: list[torch.Tensor]) -> float:
-    """Mean over layers of ||G_x - G_ref||_F / ||G_ref||_F."""
-    return float(np.mean([float(torch.linalg.norm(gx - gr) / torch.linalg.norm(gr))
-                          for gx, gr in zip(grams_x, grams_ref, strict=True)]))
+    return [gram(f) for f in texture_net()(normalise_channels(img))]
 
 
 def texture_distance(out: np.ndarray, style: np.ndarray) -> float:
@@ -144,5 +102,5 @@ def histogram_transfer(content: np.ndarray, style: np.ndarray) -> np.ndarray:
     """Per-channel histogram matching of the content to the style (scikit-image), uint8 out."""
     from skimage.exposure import match_histograms
 
-    matched = match_histograms(_rgb_u8(content), _rgb_u8(style), channel_axis=-1)
+    matched = match_histograms(as_rgb_u8(content), as_rgb_u8(style), channel_axis=-1)
     return np.clip(np.round(matched), 0, 255).astype(np.uint8)

@@ -28,6 +28,7 @@ import numpy as np
 import paintings as pt
 import style_metrics as sm
 import texture_metrics as tm
+from bench_images import fit_to, resize_long, rgb
 from PIL import Image
 
 from stylefuse.pipeline import stylize
@@ -42,27 +43,6 @@ TRIVIAL = ("colour-only (histogram transfer)", "band-histogram (no patches)", "i
 # The single-style block scores each of the 4 models on a subset of the photos (the first 4 of
 # scikit-image and the first 2 RoadScene frames) to keep the run bounded on 2 cores.
 SINGLE_STYLE_PHOTOS = (4, 2)
-
-
-def resize_long(img: np.ndarray, side: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    scale = side / max(h, w)
-    if abs(scale - 1.0) < 1e-9:
-        return img
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(img).resize(size, Image.LANCZOS))
-
-
-def rgb(img: np.ndarray) -> np.ndarray:
-    img = np.asarray(img)
-    return np.repeat(img[..., None], 3, axis=-1) if img.ndim == 2 else img[..., :3]
-
-
-def fit_to(out: np.ndarray, like: np.ndarray) -> np.ndarray:
-    out = rgb(out)
-    if out.shape[:2] != like.shape[:2]:
-        out = np.asarray(Image.fromarray(out).resize((like.shape[1], like.shape[0]), Image.LANCZOS))
-    return out
 
 
 class Scorer:

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from bench_images import as_rgb_u8
+from random_net import RandomConvNet, gram, gram_distance, standardise
 from scipy import ndimage
 
 GRAM_B_SEED = 16061
@@ -58,12 +60,7 @@ _RGB_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
 def _rgb_float(img: np.ndarray) -> np.ndarray:
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"expected uint8 images, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
-    return arr[..., :3].astype(np.float64) / 255.0
+    return as_rgb_u8(img).astype(np.float64) / 255.0
 
 
 def _u8(img: np.ndarray) -> np.ndarray:
@@ -73,33 +70,11 @@ def _u8(img: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ texture #1: random-net Gram of the flow
 
 
-class GramNetB(torch.nn.Module):
+class GramNetB(RandomConvNet):
     """[conv k x k + ReLU] x 3 (k = 7, 5, 3; widths 40/80/160), 2x2 max pooling between; fixed weights."""
 
     def __init__(self, widths=GRAM_B_WIDTHS, kernels=GRAM_B_KERNELS, seed: int = GRAM_B_SEED):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.convs = torch.nn.ModuleList()
-        c_in = 3
-        for width, k in zip(widths, kernels, strict=True):
-            conv = torch.nn.Conv2d(c_in, width, k, padding=k // 2, padding_mode="reflect")
-            bound = (6.0 / (c_in * k * k)) ** 0.5  # He-uniform
-            with torch.no_grad():
-                conv.weight.copy_((torch.rand(conv.weight.shape, generator=gen) * 2 - 1) * bound)
-                conv.bias.copy_((torch.rand(width, generator=gen) * 2 - 1) * 0.2)
-            conv.requires_grad_(False)
-            self.convs.append(conv)
-            c_in = width
-        self.eval()
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        feats = []
-        for i, conv in enumerate(self.convs):
-            if i:
-                x = torch.nn.functional.max_pool2d(x, 2)
-            x = torch.relu(conv(x))
-            feats.append(x)
-        return feats
+        super().__init__(widths, kernels, seed, init="uniform", pool="max")  # He-uniform weights
 
 
 _NET: GramNetB | None = None
@@ -113,10 +88,7 @@ def gram_b_net() -> GramNetB:
 
 
 def _normalised(img: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(_rgb_float(img).astype(np.float32)).permute(2, 0, 1)[None]
-    mean = x.mean(dim=(2, 3), keepdim=True)
-    std = x.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
-    return (x - mean) / std
+    return standardise(torch.from_numpy(_rgb_float(img).astype(np.float32)).permute(2, 0, 1)[None])
 
 
 @torch.inference_mode()
@@ -129,9 +101,7 @@ def _grams(field: torch.Tensor) -> list[torch.Tensor]:
     """Gram matrices (C x C / (H W)) of every layer of the net, at full and half size (6 matrices)."""
     grams = []
     for x in (field, torch.nn.functional.avg_pool2d(field, 2)):
-        for f in gram_b_net()(x):
-            flat = f[0].flatten(1).double()
-            grams.append(flat @ flat.T / flat.shape[1])
+        grams += [gram(f) for f in gram_b_net()(x)]
     return grams
 
 
@@ -157,9 +127,7 @@ def flow_gram_distance(out: np.ndarray, painting: np.ndarray) -> float:
     return gram_b_distance_from(flow_gram_statistics(out), flow_gram_statistics(painting))
 
 
-def gram_b_distance_from(stats_x: list[torch.Tensor], stats_ref: list[torch.Tensor]) -> float:
-    return float(np.mean([float(torch.linalg.norm(a - b) / torch.linalg.norm(b))
-                          for a, b in zip(stats_x, stats_ref, strict=True)]))
+gram_b_distance_from = gram_distance  # mean over the matrices of ||G_x - G_ref||_F / ||G_ref||_F
 
 
 def gram_b_distance(out: np.ndarray, painting: np.ndarray) -> float:
@@ -185,9 +153,13 @@ def orientation_histograms(img: np.ndarray, scales=ORIENTATION_SCALES) -> np.nda
         angle = np.mod(0.5 * np.arctan2(2 * jxy, jxx - jyy), np.pi)  # dominant gradient direction
         weight = np.sqrt(np.maximum(trace, 0.0))
         o_bin = np.minimum((angle / np.pi * ORIENTATION_BINS).astype(int), ORIENTATION_BINS - 1)
-        c_bin = np.clip(np.searchsorted(COHERENCE_EDGES, coherence, side="right") - 1, 0, len(COHERENCE_EDGES) - 2)
+        c_bin = np.clip(
+            np.searchsorted(COHERENCE_EDGES, coherence, side="right") - 1, 0, len(COHERENCE_EDGES) - 2
+        )
         n_c = len(COHERENCE_EDGES) - 1
-        hist = np.bincount((o_bin * n_c + c_bin).ravel(), weights=weight.ravel(), minlength=ORIENTATION_BINS * n_c)
+        hist = np.bincount(
+            (o_bin * n_c + c_bin).ravel(), weights=weight.ravel(), minlength=ORIENTATION_BINS * n_c
+        )
         total = hist.sum()
         hists.append(hist / total if total > 0 else np.full_like(hist, 1.0 / hist.size))
     return np.stack(hists)
@@ -248,7 +220,11 @@ def band_histogram_transfer(photo: np.ndarray, painting: np.ndarray) -> np.ndarr
     p_axes, c_axes = (p - mean) @ basis, (c - mean) @ basis
     out = np.empty_like(c_axes)
     for ch in range(3):
-        matched = [match_values(b.ravel(), t.ravel()).reshape(b.shape)
-                   for b, t in zip(dog_bands(c_axes[..., ch]), dog_bands(p_axes[..., ch]), strict=True)]
-        out[..., ch] = match_values(np.sum(matched, axis=0).ravel(), p_axes[..., ch].ravel()).reshape(c.shape[:2])
+        matched = [
+            match_values(b.ravel(), t.ravel()).reshape(b.shape)
+            for b, t in zip(dog_bands(c_axes[..., ch]), dog_bands(p_axes[..., ch]), strict=True)
+        ]
+        out[..., ch] = match_values(np.sum(matched, axis=0).ravel(), p_axes[..., ch].ravel()).reshape(
+            c.shape[:2]
+        )
     return _u8(out @ basis.T + mean)
