@@ -20,6 +20,8 @@ identity scores 1.0 and a score below 1 means closer to the style than the photo
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from bench_images import as_rgb_u8
@@ -73,14 +75,10 @@ class TextureNet(RandomConvNet):
         super().__init__(widths, (kernel,) * len(widths), seed, init="normal", pool="avg")
 
 
-_NET: TextureNet | None = None
-
-
+@functools.cache
 def texture_net() -> TextureNet:
-    global _NET
-    if _NET is None:
-        _NET = TextureNet()
-    return _NET
+    """The one instance (built on first use)."""
+    return TextureNet()
 
 
 def normalise_channels(img: np.ndarray) -> torch.Tensor:

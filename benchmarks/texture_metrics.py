@@ -41,6 +41,8 @@ As in `style_metrics`, the benchmark divides each distance by the unchanged phot
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from bench_images import as_rgb_u8
@@ -77,14 +79,10 @@ class GramNetB(RandomConvNet):
         super().__init__(widths, kernels, seed, init="uniform", pool="max")  # He-uniform weights
 
 
-_NET: GramNetB | None = None
-
-
+@functools.cache
 def gram_b_net() -> GramNetB:
-    global _NET
-    if _NET is None:
-        _NET = GramNetB()
-    return _NET
+    """The one instance (built on first use)."""
+    return GramNetB()
 
 
 def _normalised(img: np.ndarray) -> torch.Tensor:
