@@ -171,8 +171,11 @@ def test_cuda_choices_become_an_indexed_device_and_torchrun_ranks_use_local_rank
     from stylefuse.runner.device import resolve_device
     from stylefuse.training import device as device_module
 
-    monkeypatch.setattr(device_module, "resolve_device",
-                        lambda d: torch.device("cuda") if d in ("auto", "cuda") else resolve_device(d))
+    monkeypatch.setattr(
+        device_module,
+        "resolve_device",
+        lambda d: torch.device("cuda") if d in ("auto", "cuda") else resolve_device(d),
+    )
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert device_module.training_device("auto") == torch.device("cuda", 0)  # an index for set_device/DDP
     assert device_module.training_device("cuda", local_rank=1) == torch.device("cuda", 1)

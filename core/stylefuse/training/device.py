@@ -20,7 +20,9 @@ def training_device(device: str, local_rank: int | None = None) -> torch.device:
     if local_rank is None:  # always an explicit index: torch.cuda.set_device and DDP's device_ids need one
         return torch.device("cuda", dev.index or 0)
     if local_rank >= torch.cuda.device_count():
-        raise UserError(f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+        raise UserError(
+            f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
     return torch.device("cuda", local_rank)
 
 
