@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # `benchmarks.peers` when run as a script
+
+from benchmarks import speed_rss  # noqa: E402
+from benchmarks.speed_rss import volume  # noqa: E402
 
 TARGETS = {
     "style_s_per_mp": 0.4,
@@ -61,12 +63,6 @@ def rgb(side: int, seed: int = 0) -> np.ndarray:
     return np.clip(base + rng.normal(0, 20, (side, side, 3)), 0, 255).astype(np.uint8)
 
 
-def volume(slices: int, side: int, dtype=np.int16, seed: int = 0) -> np.ndarray:
-    """A CT-like int16 stack in Hounsfield units (-1024..2000)."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(-1024, 2000, (slices, side, side), dtype=dtype)
-
-
 def median_time(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -77,69 +73,6 @@ def median_time(fn, repeats: int) -> float:
 
 
 # ---------------------------------------------------------------- peak RSS probe (subprocess)
-
-
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
-
-
-def rss_probe(case: str, threads: int, quick: bool = False) -> dict:
-    """Runs in a fresh process: peak RSS above idle (MiB) of one pipeline call on `case`."""
-    import torch
-
-    torch.set_num_threads(threads)
-    depth, image_side = (30, 1024) if quick else (300, 8192)
-    from stylefuse.pipeline import fuse, stylize
-    from stylefuse.registry import default_model_name, load_model
-
-    task = "fuse" if case == "volume-fuse" else "style"
-    model = load_model(default_model_name(task), task)
-    if task == "fuse":
-        warm = np.zeros((64, 64), np.uint8)
-        fuse(warm, warm, model=model)
-        a, b = volume(depth, 512, seed=1), volume(depth, 512, seed=2)
-        run = lambda: fuse(a, b, model=model)  # noqa: E731
-    elif case == "volume-style":
-        stylize(np.zeros((64, 64), np.uint8), model=model)
-        x = volume(depth, 512)
-        run = lambda: stylize(x, model=model)  # noqa: E731
-    else:
-        stylize(np.zeros((64, 64, 3), np.uint8), model=model)
-        x = np.random.default_rng(0).integers(0, 256, (image_side, image_side, 3), dtype=np.uint8)
-        run = lambda: stylize(x, model=model)  # noqa: E731
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-        reset = True
-    except OSError:
-        reset = False
-    idle = _status_kib("VmRSS")
-    t0 = time.perf_counter()
-    out = run()
-    seconds = time.perf_counter() - t0
-    peak = _status_kib("VmHWM")
-    del out
-    return {
-        "case": case,
-        "model": model.name,
-        "idle_mib": idle / 1024,
-        "peak_mib": peak / 1024,
-        "above_idle_mib": (peak - idle) / 1024,
-        "seconds": seconds,
-        "hwm_reset": reset,
-    }
-
-
-def measure_rss(case: str, threads: int, quick: bool) -> dict:
-    cmd = [sys.executable, __file__, "--rss-probe", case, "--threads", str(threads)] + (
-        ["--quick"] if quick else []
-    )
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"rss probe {case} failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------- the parts of the run
@@ -287,7 +220,7 @@ def main() -> int:
     threads = args.threads or physical_cores()
     torch.set_num_threads(threads)
     if args.rss_probe:
-        print(json.dumps(rss_probe(args.rss_probe, threads, args.quick)))
+        print(json.dumps(speed_rss.rss_probe(args.rss_probe, threads, args.quick)))
         return 0
 
     from stylefuse.limits import DEFAULT_TILE_SIZE
@@ -332,7 +265,7 @@ def main() -> int:
     rss = {}
     if not args.no_rss:
         for case in ("volume-style", "volume-fuse", "image"):
-            rss[case] = measure_rss(case, threads, args.quick)
+            rss[case] = speed_rss.measure_rss(case, threads, args.quick)
             print(f"  rss {case}: {rss[case]['above_idle_mib']:.0f} MiB above idle", file=sys.stderr)
 
     sf_gflop = style_model.card.get("gflop_per_megapixel", "?")
