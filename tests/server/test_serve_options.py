@@ -139,7 +139,9 @@ def test_health_probe_leaves_a_busy_model_alone(triton_repo, server_ports):
     server.start(server_ports.ready_timeout)
     try:
         stubs = _stub_pids(server.process.pid, "udnie")
-        big = (np.random.default_rng(2).random((1024, 1024, 3)) * 255).astype(np.uint8)
+        # enough queued work that the probe waits behind it on a fast, idle machine too (1024^2 x 3 was
+        # done within the probe's window on one)
+        big = (np.random.default_rng(2).random((2048, 2048, 3)) * 255).astype(np.uint8)
         errors: list[Exception] = []
 
         def work() -> None:
@@ -148,10 +150,10 @@ def test_health_probe_leaves_a_busy_model_alone(triton_repo, server_ports):
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work) for _ in range(3)]
+        threads = [threading.Thread(target=work) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
+        time.sleep(0.5)
         server.probe_timeout = 0.5  # far shorter than the queue ahead of the probe
         assert server.heal() == []  # busy, not dead: no reload
         assert server.busy.get("udnie", 0) >= 1
