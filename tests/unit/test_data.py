@@ -46,6 +46,16 @@ def test_take_part_splits_halves_without_overlap():
         take_part(items, "middle")
 
 
+def test_validation_is_the_last_quarter_of_the_first_half_and_never_trained_on():
+    items = list(range(25))  # RoadScene: 13 in the first half, 4 of them for validation
+    train, val = take_part(items, "train"), take_part(items, "validation")
+    assert train == list(range(9)) and val == [9, 10, 11, 12]
+    assert train + val == take_part(items, "first-half")
+    assert not set(val) & set(take_part(items, "second-half"))
+    assert take_part(list(range(10)), "validation") == [3, 4]  # MRI_CT: 5 in the first half
+    assert take_part([0], "validation") == [] and take_part([0], "train") == [0]
+
+
 def test_missing_training_input_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         list_images([tmp_path / "nope"])

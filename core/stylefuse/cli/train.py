@@ -27,7 +27,8 @@ _HELP = {
     "style": "style image(s); one image trains a single-style model, several an arbitrary-style one",
     "content": "content images or folders",
     "pairs": "aligned folders DIR_A:DIR_B (same file names), repeatable",
-    "split": "all | first-half | second-half of each pair folder (hold the rest out)",
+    "split": "all | first-half | second-half | train | validation of each pair folder "
+    "(train: the first half minus its last quarter, which is validation)",
     "adversarial": "bce (cross-entropy, the default) | hinge | lsgan",
     "adv_weight": "weight of the adversarial term in G's loss (0 disables D)",
     "deterministic": "torch.use_deterministic_algorithms(True)",

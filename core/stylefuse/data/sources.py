@@ -28,7 +28,10 @@ def list_images(paths: list[str | Path]) -> list[Path]:
 
 
 def take_part(items: list, part: str) -> list:
-    """'all', 'first-half' (training split) or 'second-half' (held out) of a sorted list."""
+    """'all', 'first-half' (training split), 'second-half' (held out: the test pairs), or the first
+    half cut in two: 'validation' (its last quarter, rounded up; at least one item) and 'train' (the
+    rest of the first half). Hyper-parameters are chosen on 'validation' by models trained on 'train',
+    so the second half stays unseen by every choice, not only by the weights."""
     if part == "all":
         return items
     half = (len(items) + 1) // 2
@@ -36,7 +39,10 @@ def take_part(items: list, part: str) -> list:
         return items[:half]
     if part == "second-half":
         return items[half:]
-    raise UserError(f"unknown split {part!r}: use all, first-half or second-half")
+    if part in ("train", "validation"):
+        n_val = -(-half // 4) if half >= 2 else 0
+        return items[: half - n_val] if part == "train" else items[half - n_val : half]
+    raise UserError(f"unknown split {part!r}: use all, first-half, second-half, train or validation")
 
 
 def paired_files(dir_a: str | Path, dir_b: str | Path) -> list[tuple[Path, Path]]:

@@ -52,7 +52,7 @@ class TrainConfig:
     style: list[str] = field(default_factory=list)  # style images (task style)
     content: list[str] = field(default_factory=list)  # content images or folders (task style)
     pairs: list[str] = field(default_factory=list)  # "DIR_A:DIR_B" aligned folders (task fuse)
-    split: str = "all"  # all | first-half | second-half of each pair folder
+    split: str = "all"  # all | first-half | second-half | train | validation of each pair folder
     slice_axis: int = 0  # volumes (NIfTI, DICOM series, TIFF stacks) are sliced along it
     crop: int = 128
     batch: int = 4
