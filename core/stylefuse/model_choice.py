@@ -7,6 +7,11 @@ tests/gimp/test_sfclient_protocol.py) the GIMP plug-in all pick a model with `de
 2. without a reference image, a style model that has a built-in style, if there is one;
 3. the one marked default (shipped_models/defaults.json; a server says so in its model config), else
    the first.
+
+Fusion with images in hand (`fusion_model_for_kind`) goes by the pair's kind
+(`stylefuse.fusion_kind.classify_fusion_pair`: medical, infrared-visible, multi-focus, multi-exposure):
+the fusion models whose card lists that kind (`"kinds"`), the marked default among them if it is one,
+else the first; when no card lists it, the rule above. A model named by the user always wins.
 """
 
 from collections.abc import Iterable
@@ -24,6 +29,7 @@ class ModelInfo:
     channels: int = 0
     has_default_style: bool = False
     default: bool = False  # the default of its task where it is installed or served
+    kinds: tuple[str, ...] = ()  # fusion: the pair kinds its card says it is for (the automatic rule)
 
     @property
     def needs_reference(self) -> bool:
@@ -51,3 +57,12 @@ def default_first(task: str, models: Iterable[ModelInfo], where: str = "installe
         return []
     chosen = default_model(task, models, where=where)
     return [chosen] + [n for n in names if n != chosen]
+
+
+def fusion_model_for_kind(kind: str, models: Iterable[ModelInfo], where: str = "installed") -> str:
+    """The fusion model for a pair of `kind` (see this module's docstring)."""
+    models = list(models)
+    listing = [m for m in models if m.task == "fuse" and kind in m.kinds]
+    if listing:
+        return next((m.name for m in listing if m.default), listing[0].name)
+    return default_model("fuse", models, where=where)

@@ -42,6 +42,9 @@ MODEL_PARAMETERS = {
     "channels": "channels",  # the model's channels (1 or 3)
     "has_default_style": "has_default_style",  # "true": a style model with a built-in style
     "default": "default",  # "true": the default model of its task (stylefuse.model_choice)
+    # fusion: the pair kinds the model is for, comma-separated ("medical", "infrared-visible", ...); clients
+    # with images in hand pick by them (stylefuse.model_choice.fusion_model_for_kind); absent: none listed
+    "kinds": "kinds",
 }
 
 MAX_BATCH_SIZE = 8

@@ -114,28 +114,59 @@ def find_model(name: str, task: str | None = None) -> ModelEntry:
 
 
 DEFAULTS_FILE = "defaults.json"
+AUTO = "auto"  # defaults.json: the task's default is chosen per input by its kind (fusion model cards)
+
+
+def card_kinds(card: dict) -> tuple[str, ...]:
+    """The pair kinds a fusion model's card lists (`"kinds"`; stylefuse.fusion_kind.KINDS), else ()."""
+    kinds = card.get("kinds") if card.get("task") == "fuse" else None
+    return tuple(k for k in kinds if isinstance(k, str)) if isinstance(kinds, list) else ()
+
+
+def read_defaults() -> tuple[dict[str, str], set[str]]:
+    """defaults.json as ({task: the model marked default}, {tasks whose default is "auto"}).
+
+    `{"style": "udnie", "fuse": "auto", "fallback": {"fuse": "fuse-medical"}}`: the fusion default is the
+    automatic rule (stylefuse.model_choice), and fuse-medical is marked default: what runs where no card
+    lists the pair's kind, or where no images are at hand (benchmarks, a server's `default` parameter).
+    """
+    try:
+        data = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text())
+    except (OSError, ValueError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    fallback = data.get("fallback") if isinstance(data.get("fallback"), dict) else {}
+    marked, auto = {}, set()
+    for task in ("style", "fuse"):
+        name = data.get(task)
+        if name == AUTO:
+            auto.add(task)
+            name = fallback.get(task)
+        if isinstance(name, str):
+            marked[task] = name
+    return marked, auto
 
 
 def installed_models() -> list[ModelInfo]:
-    """The installed models (search-path order) with the shipped default of each task marked."""
-    try:
-        chosen = json.loads((shipped_models_dir() / DEFAULTS_FILE).read_text())
-    except (OSError, ValueError):
-        chosen = {}
+    """The installed models (search-path order) with the shipped default of each task marked, and the
+    fusion models' kinds where the fusion default is "auto" (else the marked model always runs)."""
+    marked, auto = read_defaults()
     return [
         ModelInfo(
             e.name,
             e.task,
             int(e.card.get("channels") or 0),
             e.task == "style" and bool(e.card.get("has_default_style")),
-            chosen.get(e.task) == e.name,
+            marked.get(e.task) == e.name,
+            card_kinds(e.card) if e.task in auto else (),
         )
         for e in list_models()
     ]
 
 
 def default_model_name(task: str) -> str:
-    """The installed default for a task: stylefuse.model_choice's rule over the installed models."""
+    """The installed default for a task when no input is at hand: stylefuse.model_choice's rule over the
+    installed models (for fusion with images in hand, see stylefuse.fusion_kind.default_fusion_model)."""
     return default_model(task, installed_models())
 
 

@@ -23,7 +23,14 @@ from pathlib import Path
 from stylefuse.errors import UserError
 from stylefuse.folders import swap_into_place
 from stylefuse.protocol import DTYPES, MAX_BATCH_SIZE, MAX_PIXELS, MAX_SIDE, MODEL_PARAMETERS, SCALAR_INPUTS
-from stylefuse.registry import CARD_FILE, MODEL_FILE, default_model_name, find_model, list_models
+from stylefuse.registry import (
+    CARD_FILE,
+    MODEL_FILE,
+    default_model_name,
+    find_model,
+    installed_models,
+    list_models,
+)
 
 from .bls import GENERATOR_INPUTS, GENERATOR_OUTPUT
 
@@ -80,6 +87,11 @@ def _is_default(name: str, task: str) -> bool:
         return False
 
 
+def _kinds(name: str) -> str:
+    """The pair kinds of this installation's automatic fusion rule for model `name` (comma-separated)."""
+    return ",".join(next((m.kinds for m in installed_models() if m.name == name), ()))
+
+
 def pipeline_config(
     name: str,
     card: dict,
@@ -105,6 +117,7 @@ def pipeline_config(
         # this installation's default of the task (stylefuse.model_choice): clients pick it when none is named
         P["default"]: "true" if _is_default(name, card["task"]) else "false",
         "stylefuse_model": name,
+        **({P["kinds"]: _kinds(name)} if card.get("task") == "fuse" and _kinds(name) else {}),
         P["role"]: "pipeline",
         "max_pixels": MAX_PIXELS,
         "max_side": MAX_SIDE,

@@ -63,7 +63,15 @@ def test_local_runner_is_the_pipeline(style_model, fuse_model, scene):
     np.testing.assert_array_equal(
         runner.stylize(image, strength=0.7), stylize(image, model=style_model, strength=0.7)
     )
-    np.testing.assert_array_equal(runner.fuse(image, image[::-1]), fuse(image, image[::-1], model=fuse_model))
+    # No model: the runner and the pipeline apply the same automatic rule (stylefuse.fusion_kind).
+    from stylefuse.fusion_kind import default_fusion_model
+
+    chosen = default_fusion_model(image, image[::-1])
+    np.testing.assert_array_equal(runner.fuse(image, image[::-1]), fuse(image, image[::-1], model=chosen))
+    np.testing.assert_array_equal(runner.fuse(image, image[::-1]), fuse(image, image[::-1]))
+    np.testing.assert_array_equal(
+        runner.fuse(image, image[::-1], model=fuse_model.name), fuse(image, image[::-1], model=fuse_model)
+    )
     np.testing.assert_array_equal(image, before)
 
 

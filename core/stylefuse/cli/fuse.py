@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from .options import add_run_options, note, timed_note
+from .options import add_run_options, inform, note, timed_note
 
 NAME = "fuse"
 HELP = "fuse two aligned images (modalities, exposures, focus planes), or two folders of them"
@@ -22,7 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="first image (its file type and header are kept for the output), or a folder of them",
     )
     p.add_argument("b", metavar="B", help="second image, same size as A (or a folder: partners by file name)")
-    p.add_argument("-m", "--model", metavar="NAME", help="fusion model (default: the default fusion model)")
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="NAME",
+        help="fusion model (default: auto, the model whose card lists the pair's kind -- medical, "
+        "infrared-visible, multi-focus or multi-exposure -- told on stderr; see `stylefuse models`)",
+    )
     p.add_argument("--resample", action="store_true", help="resize B to A's size when they differ")
     add_run_options(p)
     p.add_argument(
@@ -64,9 +70,27 @@ class _Engine:
 
         self.runner = make_runner(args.server, device=args.device)
         self.runner.check()  # a server: reachable now, before any input is read
+        # A named model is checked (and loaded) now; without one the fallback is, so that a missing
+        # model fails before any input is read, and each pair then gets the automatic rule's model.
         self.model_name = self.runner.resolve(args.model, "fuse")
-        self.label = self.model_name + (f" on {args.server}" if args.server else "")
+        self.where = f" on {args.server}" if args.server else ""
+        if args.model is None:
+            self.model_name, self.told = None, None
+        self.label = (self.model_name or "auto") + self.where
         note(f"fusion model {self.label}")
+
+    def pick(self, a, b) -> None:
+        """This pair's model: the user's, else the automatic rule's, said in one line on stderr (unless -q;
+        in a batch when it changes, or for every pair with -v) since it decides the result."""
+        if self.args.model is not None:
+            return
+        self.model_name, why = self.runner.fuse_choice(a.array, b.array, None, a.is_stack)
+        self.label = self.model_name + self.where
+        if self.told != self.model_name:
+            inform(f"{why} (--model NAME to choose)")
+            self.told = self.model_name
+        else:
+            note(why)
 
     def __call__(self, a, b, cb):
         return timed_note("fused", a.array, lambda: self._run(a, b, cb))
@@ -98,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output, a)
     _check_pair(args, a, b, args.a, args.b)
     engine = _Engine(args)
+    engine.pick(a, b)
     with progress(f"fuse ({engine.label})", args.quiet) as cb:
         result = engine(a, b, cb)
     write_result(args.output, result, a)
@@ -116,6 +141,7 @@ def _run_batch(args: argparse.Namespace, jobs: list) -> int:
         a, b = _read_pair(a_path, b_path)
         check_writable(job.output, a)
         _check_pair(args, a, b, a_path, b_path)
+        engine.pick(a, b)
         return a, engine(a, b, None)
 
     return batch.run(jobs, one, f"fuse ({engine.label})", args.quiet)

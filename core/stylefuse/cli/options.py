@@ -17,12 +17,14 @@ EXIT_INTERRUPTED = 130
 
 
 _verbosity = 0  # set once by main from -v/-q
+_quiet = False  # -q: not even inform()
 
 
 def set_verbosity(verbose: int, quiet: bool) -> None:
     """-v: notes on stderr; -vv: the library's debug logging too (logging imported only then: it is slow)."""
-    global _verbosity
+    global _verbosity, _quiet
     _verbosity = 0 if quiet else verbose
+    _quiet = quiet
     if _verbosity:
         import logging
 
@@ -38,6 +40,12 @@ def set_verbosity(verbose: int, quiet: bool) -> None:
 def note(text: str) -> None:
     """One line on stderr with -v (which model, sizes, timings); nothing otherwise."""
     if _verbosity:
+        print(f"{PROG}: {text}", file=sys.stderr)
+
+
+def inform(text: str) -> None:
+    """One line on stderr unless -q: what the user should know without asking (an automatic choice)."""
+    if not _quiet:
         print(f"{PROG}: {text}", file=sys.stderr)
 
 

@@ -158,7 +158,8 @@ class Connection:
             raise self._unreachable("the server is not ready yet")
 
     def list_models(self) -> list[dict]:
-        """The stylefuse models the server has ready: name, task, channels, has_default_style, default."""
+        """The stylefuse models the server has ready: name, task, channels, has_default_style, default,
+        kinds (fusion)."""
         grpc = self.protocol == "grpc"
         as_json = {"as_json": True} if grpc else {}
 
@@ -187,6 +188,7 @@ class Connection:
                         "channels": int(params.get(MODEL_PARAMETERS["channels"]) or 0),
                         "has_default_style": params.get(MODEL_PARAMETERS["has_default_style"]) == "true",
                         "default": params.get(MODEL_PARAMETERS["default"]) == "true",
+                        "kinds": [k for k in params.get(MODEL_PARAMETERS["kinds"], "").split(",") if k],
                     }
                 )
             return sorted(models, key=lambda m: m["name"])

@@ -56,8 +56,13 @@ def fuse(
     Each input is mapped to [0, 1] with its own range (see `stylefuse.pipeline.ranges`); the result
     has a's dtype, range and layout, with 3 colour channels if either input has colour, and a's alpha
     (b's alpha is ignored).
-    `value_range` is one (lo, hi) for both inputs or a pair of them.
+    `value_range` is one (lo, hi) for both inputs or a pair of them. `model` None: the model the automatic
+    rule picks for this pair (`stylefuse.fusion_kind.default_fusion_model`).
     """
+    if model is None:  # the automatic rule: the pair's kind picks the model (stylefuse.fusion_kind)
+        from ..fusion_kind import default_fusion_model
+
+        model = default_fusion_model(a, b, is_stack)
     loaded = resolve_model(model, "fuse")
     pa, pb = prepare_pair(a, b, is_stack, value_range, resample)
     tiling = pa.tiling(loaded, tile_size, tile_overlap)

@@ -112,5 +112,19 @@ class RunnerBase:
         """The model to run: the caller's (a name or a loaded model), else the default one."""
         return self.default_model("style", need_default_style=reference is None) if model is None else model
 
-    def _fuse_model(self, model) -> str | object:
-        return self.default_model("fuse") if model is None else model
+    def fuse_choice(
+        self, a: np.ndarray, b: np.ndarray, model: str | None = None, is_stack: bool | None = None
+    ) -> tuple[str, str]:
+        """(the fusion model a `fuse(a, b, model=model)` runs, why): the user's model when named, else
+        the automatic rule -- the pair's kind (stylefuse.fusion_kind) and the model whose card lists it."""
+        if model is not None:
+            return model, f"{model} (chosen)"
+        from ..fusion_kind import explain_fusion_pair
+        from ..model_choice import fusion_model_for_kind
+
+        pair = explain_fusion_pair(a, b, is_stack)
+        name = fusion_model_for_kind(pair.kind, self.models(), where=self.where)
+        return name, f"auto: {pair.why} -> {name}"
+
+    def _fuse_model(self, model, a: np.ndarray, b: np.ndarray, is_stack: bool | None) -> str | object:
+        return self.fuse_choice(a, b, None, is_stack)[0] if model is None else model

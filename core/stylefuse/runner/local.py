@@ -117,7 +117,7 @@ class LocalRunner(RunnerBase):
     ) -> np.ndarray:
         from ..pipeline import fuse
 
-        loaded = self.load(self._fuse_model(model), "fuse")
+        loaded = self.load(self._fuse_model(model, a, b, is_stack), "fuse")
         return fuse(
             a,
             b,

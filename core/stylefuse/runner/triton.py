@@ -59,6 +59,7 @@ class TritonRunner(RunnerBase):
                     int(m.get("channels") or 0),
                     bool(m.get("has_default_style")),
                     bool(m.get("default")),
+                    tuple(m.get("kinds") or ()),
                 )
                 for m in self.transport.list_models()
             ]
@@ -133,7 +134,8 @@ class TritonRunner(RunnerBase):
         progress: Progress | None = None,
         cancel: Cancel | None = None,
     ) -> np.ndarray:
-        name = self.resolve(model, "fuse")
+        # The rule runs here, on the client: a KServe v2 request always names its model.
+        name = self.resolve(self._fuse_model(model, a, b, is_stack), "fuse")
         return self.transport.fuse(
             a,
             b,
