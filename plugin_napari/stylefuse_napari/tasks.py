@@ -132,8 +132,10 @@ def fuse_layers(
     backend=None,
     on_metrics=None,
     on_end=None,
+    on_choice=None,
 ) -> Job:
-    """Start fusing `b` into `a`; the result (a's place, dtype and range) appears as a new layer."""
+    """Start fusing `b` into `a`; the result (a's place, dtype and range) appears as a new layer.
+    `model` None: the core's automatic rule picks it for this pair; `on_choice(why)` hears which."""
     backend = backend or make_backend()
     slicing = slicing or Slicing()
     data_a, data_b = image_array(a, "first layer (a)"), image_array(b, "second layer (b)")
@@ -151,6 +153,10 @@ def fuse_layers(
     name = result_name([a.name, b.name], "fused")
     for data, layer in ((data_a, a), (data_b, b)):  # NaN/Inf/dtype refused now, naming the layer
         _range(data, f"layer {layer.name!r}")
+    if model is None:  # chosen once for the whole stack, before the job, so the user sees it at once
+        model, why = backend.fuse_choice(stack_a, stack_b, None, is_stack=True)
+        if on_choice is not None:
+            on_choice(why)
 
     def call(progress, should_stop):
         return backend.fuse(

@@ -14,7 +14,7 @@ def test_fuse_widget_grey_mri_with_colour_functional_image(viewer, wait_jobs):
     b = viewer.add_image(pet, name="PET")
     widget = dock(viewer, "Fuse layers")
     widget.a.value, widget.b.value = a, b
-    assert widget.model.value == "fuse-medical"
+    assert widget.model.value == "auto (by image kind)"  # the core's rule: 16-bit MRI -> fuse-medical
     run(widget, wait_jobs)
     result = viewer.layers[-1]
     assert result.name == "MRI + PET (fused)"
@@ -26,6 +26,7 @@ def test_fuse_widget_grey_mri_with_colour_functional_image(viewer, wait_jobs):
     np.testing.assert_array_equal(b.data, pet_copy)
     expected = fuse(mri_copy, pet_copy, model="fuse-medical")
     assert np.abs(result.data.astype(np.int64) - expected).max() <= 1
+    assert widget.choice.value.startswith("auto: medical") and widget.choice.value.endswith("fuse-medical")
     assert set(widget.metrics_values) == {"EN", "SD", "SF", "MI", "SCD", "VIF", "Qabf", "SSIM"}
     assert all(np.isfinite(v) for v in widget.metrics_values.values())
     assert "Qabf" in widget.metrics.value

@@ -146,14 +146,18 @@ class RunBar(Container):
         self.status.value = outcome
 
 
-def refresh_model_choices(widget, task: str) -> None:
-    """Refill `widget.model` with the backend's models for `task`, keeping the current choice if it is
-    still offered (asks a Triton server only when the backend changes or is tested)."""
+AUTO_CHOICE = "auto (by image kind)"  # fusion: the core's automatic rule (stylefuse.fusion_kind)
+
+
+def refresh_model_choices(widget, task: str, auto: bool = False) -> None:
+    """Refill `widget.model` with the backend's models for `task` (after `AUTO_CHOICE`, the default, when
+    `auto`), keeping the current choice if it is still offered (asks a Triton server only when the
+    backend changes or is tested)."""
     models = guarded(lambda: widget.backend.backend().model_names(task))
     if models is None:
         return
     previous = widget.model.value
-    widget._models = list(models)
+    widget._models = ([AUTO_CHOICE] if auto else []) + list(models)
     widget.model.reset_choices()
     if previous in widget._models:
         widget.model.value = previous

@@ -5,6 +5,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container, Label
 from napari.layers import Image
 
 from .common import (
+    AUTO_CHOICE,
     BackendBox,
     RunBar,
     SlicingBox,
@@ -35,7 +36,13 @@ class FuseWidget(Container):
             choices=layer_choices(viewer, Image),
             tooltip="the other modality (CT, PET, SPECT; colour is kept)",
         )
-        self.model = ComboBox(label="model", choices=lambda _w=None: self._models)
+        self.model = ComboBox(
+            label="model",
+            choices=lambda _w=None: self._models,
+            tooltip="auto: the model whose card lists the pair's kind (medical, infrared-visible, "
+            "multi-focus, multi-exposure), as `stylefuse fuse` without --model; or one model",
+        )
+        self.choice = Label(value="")  # which model auto picked, and why
         self.resample = CheckBox(text="resample b onto a (different sizes)")
         self.slicing = SlicingBox()
         self.backend = BackendBox(on_change=self.refresh_models)
@@ -47,6 +54,7 @@ class FuseWidget(Container):
                 self.a,
                 self.b,
                 self.model,
+                self.choice,
                 self.resample,
                 self.slicing,
                 self.backend,
@@ -64,7 +72,7 @@ class FuseWidget(Container):
             self.a.value, self.b.value = images[0], images[1]
 
     def refresh_models(self) -> None:
-        refresh_model_choices(self, "fuse")
+        refresh_model_choices(self, "fuse", auto=True)
 
     def show_metrics(self, metrics: dict[str, float]) -> None:
         self.metrics_values = dict(metrics)
@@ -72,6 +80,9 @@ class FuseWidget(Container):
             f"{name:>5}  {value:.4f}" if value == value else f"{name:>5}  n/a (image too small)"
             for name, value in metrics.items()
         )
+
+    def show_choice(self, why: str) -> None:
+        self.choice.value = why
 
     def start(self):
         from ..tasks import fuse_layers
@@ -81,15 +92,16 @@ class FuseWidget(Container):
                 self.viewer,
                 self.a.value,
                 self.b.value,
-                model=self.model.value,
+                model=None if self.model.value == AUTO_CHOICE else self.model.value,
                 resample=bool(self.resample.value),
                 slicing=self.slicing.slicing(),
                 backend=self.backend.backend(),
                 on_metrics=self.show_metrics,
                 on_end=self.bar.ended,
+                on_choice=self.show_choice,
             )
 
-        self.metrics.value, self.metrics_values = "", None
+        self.metrics.value, self.metrics_values, self.choice.value = "", None, ""
         job = guarded(launch)
         if job is not None:
             self.bar.started(job)
