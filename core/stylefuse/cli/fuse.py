@@ -96,25 +96,28 @@ class _Engine:
         return timed_note("fused", a.array, lambda: self._run(a, b, cb))
 
     def _run(self, a, b, cb):
+        return self.runner.fuse(a.array, b.array, is_stack=a.is_stack, progress=cb, **self.options())
+
+    def options(self) -> dict:
+        """The runner's fuse keywords from the command line (a pair of images, stacks or video parts)."""
         args = self.args
-        return self.runner.fuse(
-            a.array,
-            b.array,
+        return dict(
             model=self.model_name,
             resample=args.resample,
-            is_stack=a.is_stack,
             tile_size=args.tile_size,
             batch_size=args.batch_size,
-            progress=cb,
         )
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import batch
+    from . import batch, video
 
+    if video.is_video(args.a) or video.is_video(args.b):
+        return video.fuse_video(args, lambda: _Engine(args))
     jobs = batch.plan_pairs(args.a, args.b, args.output)
     if jobs is not None:
         return _run_batch(args, jobs)
+    video.refuse_video_output(args.output, args.a)
     from .support import check_output, check_writable, progress, write_result
 
     a, b = _read_pair(args.a, args.b)

@@ -113,11 +113,16 @@ def style_model_name(args: argparse.Namespace, style_path: str | None) -> str | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import batch
+    from . import batch, video
 
     jobs = batch.plan_files(args.input, args.output)
     if jobs is not None:
         return _run_batch(args, jobs)
+    (in_path,) = args.input
+    if video.is_video(in_path):
+        style_path = style_image_path(args)
+        return video.stylize_video(args, in_path, lambda ref: _Engine(args, ref, style_path), style_path)
+    video.refuse_video_output(args.output, in_path)
     from .support import (
         check_output,
         check_values,
@@ -128,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
         write_result,
     )
 
-    (in_path,) = args.input
     src = read_input(in_path, "input")
     check_values(src, f"input {in_path}")
     style_path = style_image_path(args)
@@ -188,20 +192,23 @@ class _Engine:
         self.label = self.model_name + where
         note(f"style model {self.label}")
 
-    def progress(self, quiet: bool | None = None):
+    def progress(self, quiet: bool | None = None, unit: str = "tile"):
         from .support import progress
 
-        return progress(f"stylize ({self.label})", self.args.quiet if quiet is None else quiet)
+        return progress(f"stylize ({self.label})", self.args.quiet if quiet is None else quiet, unit)
 
     def __call__(self, src, mask, cb):
         return timed_note("stylized", src.array, lambda: self._run(src, mask, cb))
 
     def _run(self, src, mask, cb):
+        options = self.options(None if mask is None else mask.array)
+        return self.runner.stylize(src.array, is_stack=src.is_stack, progress=cb, **options)
+
+    def options(self, mask_array) -> dict:
+        """The runner's stylize keywords from the command line (an image, a stack or a video's parts)."""
         args, ref = self.args, None if self.reference is None else self.reference.array
-        mask_array = None if mask is None else mask.array
         synthesis = {"synthesis_size": args.synthesis_size} if args.method == "synthesis" else {}
-        return self.runner.stylize(
-            src.array,
+        return dict(
             model=self.model_name,
             reference=ref,
             strength=args.strength,
@@ -209,10 +216,8 @@ class _Engine:
             preserve_color=args.preserve_color,
             palette=not args.no_palette,
             method=args.method,
-            is_stack=src.is_stack,
             tile_size=args.tile_size,
             batch_size=args.batch_size,
-            progress=cb,
             **synthesis,
         )
 
@@ -221,8 +226,13 @@ def _run_batch(args: argparse.Namespace, jobs: list) -> int:
     from .support import check_values, check_writable, read_input, shape_text, spatial_shape
 
     style_path = style_image_path(args)
-    from . import batch
+    from . import batch, video
 
+    clips = [job.inputs[0] for job in jobs if video.is_video(job.inputs[0])]
+    if clips:
+        raise UserError(
+            f"{clips[0]} is a video; videos are stylized one at a time: stylefuse stylize CLIP -o OUT.mp4"
+        )
     batch.check_jobs(jobs, [style_path, args.mask])
     mask = read_input(args.mask, "mask") if args.mask else None
     reference = read_input(style_path, "style image") if style_path else None

@@ -18,6 +18,11 @@ not counted) and is checked from the header before anything is decoded. Writing 
 from the extension (``.dcm`` is one DICOM file; a path without extension, or an existing empty
 folder, is a DICOM series folder), writes to a temporary file in the same folder and renames it
 into place, so no half-written file is ever left behind.
+
+Video (``.mp4``, ``.mov``, ``.mkv``, ...; PyAV, ``pip install 'stylefuse[video]'``) is streamed, never
+read whole: ``open_video(path)`` gives a reader of frame chunks, ``write_video(path, like=reader)``
+a writer that encodes them as they come (H.264, the source's rate, timestamps and audio); see
+``_video_read`` and ``_video_write``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from ._common import (
     infer_is_stack,
     native,
 )
+from ._video_read import VIDEO_EXTRA_HINT, VIDEO_READ_EXTENSIONS, VideoReader
+from ._video_write import VIDEO_WRITE_FORMATS, VideoWriter, check_video_output, write_video
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -43,6 +50,15 @@ __all__ = [
     "EXTENSION_FORMATS",
     "SUPPORTED_READ_EXTENSIONS",
     "SUPPORTED_WRITE_EXTENSIONS",
+    "VIDEO_EXTRA_HINT",
+    "VIDEO_READ_EXTENSIONS",
+    "VIDEO_WRITE_FORMATS",
+    "VideoReader",
+    "VideoWriter",
+    "check_video_output",
+    "is_video_path",
+    "open_video",
+    "write_video",
     "ImageData",
     "ImageFileError",
     "format_from_path",
@@ -66,6 +82,16 @@ EXTENSION_FORMATS = {
 SUPPORTED_READ_EXTENSIONS = tuple(EXTENSION_FORMATS)  # plus DICOM folders and extension-less DICOM files
 SUPPORTED_WRITE_EXTENSIONS = tuple(EXTENSION_FORMATS)  # plus extension-less paths: DICOM series folders
 _NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "nifti": "NIfTI", "dicom": "DICOM"}
+
+
+def is_video_path(path: str | os.PathLike[str]) -> bool:
+    """True for a file name with a video extension (``.mp4``, ``.mov``, ``.mkv``, ...)."""
+    return full_suffix(Path(path)) in VIDEO_READ_EXTENSIONS
+
+
+def open_video(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> VideoReader:
+    """Open a video for streaming (``max_pixels`` bounds one frame); close it (or use ``with``) after."""
+    return VideoReader(path, max_pixels)
 
 
 def format_from_path(path: str | os.PathLike[str]) -> str:

@@ -18,10 +18,12 @@ import importlib
 _EXPORTS = {
     "Cancelled": ".runner",
     "Planes": ".inputs",
+    "StackState": ".stack_state",
     "ValueRange": ".ranges",
     "fuse": ".fusion",
     "prepare": ".inputs",
     "prepare_pair": ".inputs",
+    "steady_frames": ".temporal",
     "style_code": ".style",
     "stylize": ".style",
     "value_range_of": ".ranges",

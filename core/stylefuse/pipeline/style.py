@@ -14,6 +14,7 @@ from .palette_passes import palette_again, palette_mapper
 from .ranges import from_unit
 from .resample import reference_size, resize_image
 from .runner import Cancel, Progress, as_batch, check_batch_size, run_tiled
+from .stack_state import StackState
 from .synthesis_style import WORK_SIDE, check_work_side, synthesize_planes
 from .tiling import DEFAULT_TILE_SIZE
 from .weights import blend, check_strength, read_mask
@@ -97,6 +98,7 @@ def stylize(
     method: str = "generator",
     synthesis_size: int = WORK_SIDE,
     device: torch.device | str | None = None,
+    state: StackState | None = None,
 ) -> np.ndarray:
     """Restyle `image` (an image or a stack of slices) after `reference`, or the model's own style.
 
@@ -110,6 +112,8 @@ def stylize(
     paints with the reference's own patches, see `stylefuse.synthesis`; needs a reference; tiling
     and batching options do not apply, `synthesis_size` is the long side it paints at and `device`
     where it runs).
+    `state`: one StackState passed to the calls of a stack that arrives in parts (a video's chunks of
+    frames), so the parts give what the whole stack would (see `stylefuse.pipeline.stack_state`).
     """
     if method == "synthesis":
         return _stylize_by_synthesis(
@@ -124,6 +128,7 @@ def stylize(
             device,
             progress,
             cancel,
+            state,
         )
     if method != "generator":
         raise UserError(f"unknown style method {method!r}: use 'generator' or 'synthesis'")
@@ -202,6 +207,7 @@ def _stylize_by_synthesis(
     device,
     progress,
     cancel,
+    state=None,
 ) -> np.ndarray:
     if reference is None:
         raise UserError(
@@ -235,5 +241,6 @@ def _stylize_by_synthesis(
         device=device,
         progress=progress,
         cancel=cancel,
+        state=state,
     )
     return out

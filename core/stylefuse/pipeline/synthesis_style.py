@@ -4,7 +4,8 @@ Synthesis looks at the whole image at once (no tiles): each slice is shrunk to a
 (long side `work_side`) by box averaging, band by band, painted there by `stylefuse.synthesis`, and
 the painting's change is carried up to full size: out = photo + upsampled(painted - shrunk photo),
 so the photo's own fine detail stays at full resolution and memory stays bounded by a band of rows.
-A stack's slices are painted in order, each starting from the previous slice's patch choices.
+A stack's slices are painted in order, each starting from the previous slice's patch choices (a stack
+in parts, e.g. a video's chunks, carries them over in a StackState).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .inputs import Planes
 from .layout import as_slices
 from .resample import resample_region
 from .runner import Cancel, Cancelled, Progress
+from .stack_state import StackState
 from .weights import MaskBands, blend
 
 WORK_SIDE = 512
@@ -90,8 +92,10 @@ def synthesize_planes(
     device: torch.device | str | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    state: StackState | None = None,
 ) -> None:
-    """Paint every slice of `src` after `painting_unit` into `out` (the user's dtype and shape)."""
+    """Paint every slice of `src` after `painting_unit` into `out` (the user's dtype and shape); the
+    first slice continues from `state` (the previous part of the stack), which gets the last one's."""
     device = torch.device(device or "cpu")
     options = options or SynthesisOptions()
     layout = src.layout
@@ -101,7 +105,7 @@ def synthesize_planes(
     total = layout.slices * options.steps
     if progress is not None:
         progress(0, total)
-    state: SynthesisState | None = None
+    carried: SynthesisState | None = None if state is None else state.synthesis
     for z in range(layout.slices):
         shrunk = shrink_slice(src, z, factor)  # 1 x h x w x C
         content = torch.from_numpy(np.ascontiguousarray(shrunk)).permute(0, 3, 1, 2).to(device)
@@ -112,11 +116,13 @@ def synthesize_planes(
                 progress(offset + done, total)
 
         try:
-            painted, state = synthesize(
-                content, painting, options, state=state, progress=slice_progress, cancel=cancel
+            painted, carried = synthesize(
+                content, painting, options, state=carried, progress=slice_progress, cancel=cancel
             )
         except SynthesisCancelled:
             raise Cancelled("cancelled by the caller") from None
+        if state is not None:
+            state.synthesis = carried
         change = (painted - content).permute(0, 2, 3, 1).cpu().numpy()  # 1 x h x w x C
         _write_slice(src, z, change, factor, out_view, strength, mask_bands, to_output_colour, preserve_color)
 

@@ -8,8 +8,8 @@ where it computes (`device`) and how it stylizes (`method`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,9 +62,11 @@ class Runner(Protocol):
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         synthesis_size: int | None = None,
+        state: Any = None,
     ) -> np.ndarray:
         """`stylefuse.pipeline.stylize`'s arguments and result (`synthesis_size`: method "synthesis"'s
-        working side, None for its default)."""
+        working side, None for its default; `state`: a `stylefuse.pipeline.StackState` carried between
+        the parts of one stack)."""
 
     def fuse(
         self,
@@ -81,6 +83,28 @@ class Runner(Protocol):
         cancel: Cancel | None = None,
     ) -> np.ndarray:
         """`stylefuse.pipeline.fuse`'s arguments and result."""
+
+    def stylize_parts(
+        self,
+        parts: Iterable[np.ndarray],
+        *,
+        total: int | None = None,
+        progress: Progress | None = None,
+        steady: bool = False,
+        **options,
+    ) -> Iterator[np.ndarray]:
+        """`stylize` of a stack that arrives in parts (a video's chunks of frames), results in order;
+        `steady`: hold still areas of uint8 frames at their previous stylization (a video)."""
+
+    def fuse_parts(
+        self,
+        pairs: Iterable[tuple[np.ndarray, np.ndarray]],
+        *,
+        total: int | None = None,
+        progress: Progress | None = None,
+        **options,
+    ) -> Iterator[np.ndarray]:
+        """`fuse` of two stacks that arrive in parts, pair by pair, results in order."""
 
 
 class RunnerBase:
@@ -128,3 +152,32 @@ class RunnerBase:
 
     def _fuse_model(self, model, a: np.ndarray, b: np.ndarray, is_stack: bool | None) -> str | object:
         return self.fuse_choice(a, b, None, is_stack)[0] if model is None else model
+
+    # A stack in parts: each part through stylize/fuse as a stack, state carried (runner.stream).
+    def stylize_parts(
+        self,
+        parts: Iterable[np.ndarray],
+        *,
+        total: int | None = None,
+        progress: Progress | None = None,
+        steady: bool = False,
+        **options,
+    ) -> Iterator[np.ndarray]:
+        from .stream import stream_parts
+
+        return stream_parts(self.stylize, ((p,) for p in parts), total, progress, options, steady)
+
+    def fuse_parts(
+        self,
+        pairs: Iterable[tuple[np.ndarray, np.ndarray]],
+        *,
+        total: int | None = None,
+        progress: Progress | None = None,
+        **options,
+    ) -> Iterator[np.ndarray]:
+        from .stream import stream_parts
+
+        return stream_parts(self._fuse_part, pairs, total, progress, options)
+
+    def _fuse_part(self, a: np.ndarray, b: np.ndarray, *, state: Any = None, **options) -> np.ndarray:
+        return self.fuse(a, b, **options)  # fusion's slices are independent: nothing to carry

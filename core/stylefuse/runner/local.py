@@ -78,6 +78,7 @@ class LocalRunner(RunnerBase):
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         synthesis_size: int | None = None,
+        state=None,
     ) -> np.ndarray:
         from ..pipeline import stylize
 
@@ -98,6 +99,7 @@ class LocalRunner(RunnerBase):
             value_range=value_range,
             progress=progress,
             cancel=cancel,
+            state=state,
             **options,
         )
 

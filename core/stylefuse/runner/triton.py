@@ -95,8 +95,16 @@ class TritonRunner(RunnerBase):
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         synthesis_size: int | None = None,
+        state=None,
     ) -> np.ndarray:
         check_method(method)
+        if state is not None and method != DEFAULT_METHOD:
+            # A generator's slices are independent (nothing to carry); synthesis continues from the
+            # previous slice's patch choices, which stay on the server between requests of no stack.
+            raise UserError(
+                "synthesis of a stack in parts (a video) runs in-process: a server paints each request "
+                "afresh, so its frames would not continue each other's patch choices"
+            )
         if not palette:
             raise UserError(
                 "palette off (--no-palette) is for in-process runs: a server always applies the "

@@ -1,0 +1,110 @@
+"""Short video clips for the video tests, written and read with PyAV itself (not with stylefuse's code).
+
+A clip is a locked-off shot, what a visual-effects plate often is: a photo with a camera's noise
+(new every frame), a slight drift of exposure, and a dark ball crossing it; an AAC sine tone beside.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "core" / "stylefuse" / "examples"
+SAMPLE_RATE = 22050
+
+
+def scene(
+    frames: int, width: int, height: int, seed: int = 0, photo: str = "chelsea.png", ball: bool = True
+) -> np.ndarray:
+    """N x H x W x 3 uint8 frames of the shot (`ball`: with the ball crossing it)."""
+    from PIL import Image
+
+    base = np.asarray(Image.open(EXAMPLES / photo).convert("RGB").resize((width, height)), np.float32)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    out = np.empty((frames, height, width, 3), np.uint8)
+    for k in range(frames):
+        light = 0.95 + 0.05 * k / max(1, frames - 1)
+        img = base * light + rng.normal(0.0, 3.0, base.shape)
+        cx, cy, r = width * (0.15 + 0.7 * k / max(1, frames - 1)), height * 0.6, height / 10
+        ball = np.clip(r + 0.5 - np.hypot(xx - cx, yy - cy), 0, 1)[..., None] * ball  # anti-aliased edge
+        img = img * (1 - ball) + np.array([40.0, 50.0, 90.0]) * ball
+        out[k] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return out
+
+
+def write_clip(
+    path: Path,
+    frames: np.ndarray,
+    fps: int = 12,
+    audio: bool = True,
+    faststart: bool = False,
+) -> Path:
+    """H.264 (x264, CRF 18) at `fps`, with a 440 Hz AAC tone as long as the video when `audio`.
+    `faststart` puts the MP4's index first (so a cut-off file still opens)."""
+    import av
+
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.height, video.width = frames.shape[1:3]
+        video.pix_fmt = "yuv420p"
+        video.options = {"crf": "18"}
+        sound = container.add_stream("aac", rate=SAMPLE_RATE) if audio else None
+        if sound is not None:
+            sound.layout = "mono"
+        for k, array in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+            frame.pts, frame.time_base = k, Fraction(1, fps)
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+        if sound is not None:
+            samples = SAMPLE_RATE * len(frames) // fps
+            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / SAMPLE_RATE)).astype(np.float32)
+            for start in range(0, samples, 1024):
+                block = av.AudioFrame.from_ndarray(
+                    tone[None, start : start + 1024], format="fltp", layout="mono"
+                )
+                block.sample_rate, block.pts = SAMPLE_RATE, start
+                container.mux(sound.encode(block))
+            container.mux(sound.encode())
+    return path
+
+
+def decode(path: Path) -> dict:
+    """What a player sees: frames (N x H x W x 3 uint8), their pts, the rate, the audio's packets."""
+    import av
+
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        frames, pts = [], []
+        for frame in container.decode(video):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            pts.append(float(frame.pts * frame.time_base))
+        info = {
+            "frames": np.stack(frames),
+            "pts": pts,
+            "rate": video.average_rate,
+            "codec": video.codec_context.name,
+            "pix_fmt": video.codec_context.pix_fmt,
+        }
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            info["audio"] = None
+            return info
+        stream = container.streams.audio[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        info["audio"] = {
+            "codec": stream.codec_context.name,
+            "payloads": [bytes(p) for p in packets],
+            "seconds": float(sum(p.duration for p in packets) * stream.time_base),
+            "end": float(max(p.pts + p.duration for p in packets) * stream.time_base),
+        }
+    return info
+
+
+def flicker(frames: np.ndarray) -> float:
+    """Mean |F(t+1) - F(t)| of a clip: benchmarks/flicker_quality.py's measure, frames for slices."""
+    return float(np.mean(np.abs(np.diff(frames.astype(np.float64), axis=0))))
