@@ -259,6 +259,13 @@ def mertens(
     over the images; the images' Laplacian pyramids are blended with the weights' Gaussian pyramids.
     Inputs uint8 or float [0, 1], (H, W) or (H, W, 3); grey inputs use no saturation term. Returns float
     in [0, 1] of the inputs' shape.
+
+    The pyramids go down to 1-2 pixels (floor(log2(min(H, W))) + 1 levels), as the authors' reference
+    code and OpenCV do: the coarsest levels carry the overall brightness, and stopping at 8 px (what
+    the other pyramid methods here do) cost it 2 dB on the exposure pairs. Cross-check: OpenCV 5.1's
+    createMergeMertens (never a dependency; .venv-peers only) on 32 test exposure pairs agrees with
+    this to 21.4 dB PSNR and scores 16.9 dB to the truth against 15.7 here; its deviations (float32,
+    border rule, its own grey conversion) shift the 1-2 px levels, which move the whole image.
     """
     units = [to_unit(img).astype(np.float64) for img in images]
     grey = units[0].shape[-1] == 1
@@ -272,7 +279,7 @@ def mertens(
         weights.append(w + 1e-12)
     total = np.sum(weights, axis=0)
     weights = [w / total for w in weights]
-    n = _levels_for(units[0].shape, levels)
+    n = _levels_for(units[0].shape, levels, coarsest=1)
     fused = None
     for u, w in zip(units, weights, strict=True):
         lap = laplacian_pyramid_of(u, n)
