@@ -8,26 +8,26 @@ from pathlib import Path
 from fusion_common import DEFAULT
 from panels import BLANK, save_panel
 
-# picture file -> (title, example keys): the keys are set names or ground-truth tasks
+# picture file -> (title, example keys, names of the two sources): keys are set names or ground-truth tasks
 KINDS = {
-    "fusion_mri_ct.png": ("medical, MRI-CT", ("MRI_CT",)),
-    "fusion_mri_pet.png": ("medical, MRI-PET", ("MRI_PET",)),
-    "fusion_mri_spect.png": ("medical, MRI-SPECT", ("MRI_SPECT",)),
-    "fusion_infrared_visible.png": ("infrared/visible", ("TNO", "RoadScene")),
-    "fusion_multi_focus.png": ("multi-focus", ("multi-focus",)),
-    "fusion_multi_exposure.png": ("multi-exposure", ("multi-exposure",)),
+    "fusion_mri_ct.png": ("medical, MRI-CT", ("MRI_CT",), ("MRI", "CT")),
+    "fusion_mri_pet.png": ("medical, MRI-PET", ("MRI_PET",), ("MRI", "PET")),
+    "fusion_mri_spect.png": ("medical, MRI-SPECT", ("MRI_SPECT",), ("MRI", "SPECT")),
+    "fusion_infrared_visible.png": ("infrared/visible", ("TNO", "RoadScene"), ("infrared", "visible")),
+    "fusion_multi_focus.png": ("multi-focus", ("multi-focus",), ("A (centre sharp)", "B (rest sharp)")),
+    "fusion_multi_exposure.png": ("multi-exposure", ("multi-exposure",), ("under-exposed", "over-exposed")),
 }
 
 
 def kind_panels(examples: dict, folder: Path) -> list[Path]:
     """One picture per kind that has examples; returns the files written."""
     written = []
-    for file, (title, keys) in KINDS.items():
+    for file, (title, keys, sources) in KINDS.items():
         rows = [row for key in keys for row in examples.get(key, [])]
         if not rows:
             continue
         with_truth = any(truth is not None for *_, truth in rows)
-        columns = ["A", "B", "GFF (11x11)", "GFF-23", DEFAULT] + (["truth (the photo)"] if with_truth else [])
+        columns = [*sources, "GFF (11x11)", "GFF-23", DEFAULT] + (["truth (the photo)"] if with_truth else [])
         cells = []
         for label, a, b, results, truth in rows:
             row = [a, b, results.get("GFF"), results.get("GFF-23"), results.get(DEFAULT)]
