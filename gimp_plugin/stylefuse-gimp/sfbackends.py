@@ -10,6 +10,7 @@ import threading
 
 import sfchoices
 import sfclient
+import sfkind
 import sflocal
 from gi.repository import Gimp
 
@@ -58,7 +59,8 @@ class ServerBackend:
         self.client = client
         self.where = f"the server at {client.url}"
 
-    def pick(self, requested, task, need_default_style=False):
+    def pick(self, requested, task, need_default_style=False, pair=None):
+        """The model to ask the server for; fusion with none requested: the automatic rule on `pair`."""
         client = self.client
         if requested:
             sfclient.check_model_name(requested)
@@ -74,7 +76,10 @@ class ServerBackend:
                 )
             check_own_style(served[requested], need_default_style)
             return requested
-        chosen = sfclient.pick_default(client.models(task), task, need_default_style)
+        if task == "fuse" and pair is not None:  # a request names its model: the rule is the client's
+            chosen = sfkind.model_for_kind(sfkind.classify(*pair), client.models(task))
+        else:
+            chosen = sfclient.pick_default(client.models(task), task, need_default_style)
         if chosen is None:
             raise PluginError(f"the server at {client.url} has no {task} model")
         return chosen
@@ -113,7 +118,8 @@ class LocalBackend:
         self.where = f"the local stylefuse (no server at {url})"
         self.models = [sfclient.ModelInfo(n, t, 0, s, d) for n, t, s, d in sflocal.recorded_models(record)]
 
-    def pick(self, requested, task, need_default_style=False):
+    def pick(self, requested, task, need_default_style=False, pair=None):
+        """The model to run; fusion with none requested: None, so `stylefuse fuse` applies its own rule."""
         known = {m.name: m for m in self.models}
         if requested and known and requested not in known:
             names = ", ".join(m.name for m in self.models if m.task == task) or "none"
@@ -125,6 +131,8 @@ class LocalBackend:
             raise PluginError(f"model {requested!r} is a {known[requested].task} model, not a {task} model")
         if requested in known:
             check_own_style(known[requested], need_default_style)
+        if task == "fuse":
+            return requested
         return requested or sfclient.pick_default(self.models, task, need_default_style)
 
     def run(self, task, model, source, reference=None, strength=None, preserve_color=None, method=None):

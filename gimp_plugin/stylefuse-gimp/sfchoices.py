@@ -68,7 +68,8 @@ def known_models(gimp_dir, registering):
 
 def entries(models, task):
     """(nick, label) pairs of the Model choice for task: the default first, then each model."""
-    label = {"style": "Default style model", "fuse": "Default fusion model"}[task]
+    # fusion: the core's automatic rule (the model whose card lists the pair's kind), as the CLI and napari
+    label = {"style": "Default style model", "fuse": "auto (by image kind)"}[task]
     rows = [(DEFAULT, label)]
     for name, model_task, has_style, _ in models:
         if model_task == task:

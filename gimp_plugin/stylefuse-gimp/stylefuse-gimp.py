@@ -132,7 +132,6 @@ def apply(procedure, image, drawables, config, task):
             )
         label = "synthesis" if method == "synthesis" else f"{model}"
     else:
-        model = backend.pick(requested, "fuse")
         other = config.get_property("second-layer")
         if other is None:
             raise PluginError("choose the second layer to fuse with")
@@ -143,7 +142,8 @@ def apply(procedure, image, drawables, config, task):
         kwargs["reference"] = sfclient.Image(
             rh, rw, channels, dtype, read_pixels(other, ox - sx + rx, oy - sy + ry, rw, rh, fmt)
         )
-        label = f"{model} + {other.get_name()}"
+        model = backend.pick(requested, "fuse", pair=(source, kwargs["reference"]))
+        label = f"{model or 'auto'} + {other.get_name()}"
 
     Gimp.progress_set_text(f"Style & Fusion: {label} on {backend.where}")
     result = backend.run(task, model, source, **kwargs)

@@ -72,6 +72,20 @@ def cases(url: str) -> list[dict]:
             "proc": "fuse",
             "runs": [{"args": {"server-url": url, "model": "fuse-general", "second-layer": "@second"}}],
         },
+        {  # the Model choice's first entry ("auto (by image kind)"): `stylefuse fuse` without --model
+            "name": "local_fuse_auto_scans",
+            "input": "brain_t1.png",
+            "second": "brain_pd.png",
+            "proc": "fuse",
+            "runs": [{"args": {"server-url": url, "second-layer": "@second"}}],
+        },
+        {
+            "name": "local_fuse_auto_photos",
+            "input": "near.png",
+            "second": "far.png",
+            "proc": "fuse",
+            "runs": [{"args": {"server-url": url, "second-layer": "@second"}}],
+        },
         {
             "name": "local_synthesis",
             "input": "photo64.png",
@@ -115,7 +129,23 @@ def write_local_inputs(folder: Path) -> dict:
     write_image(folder / "painting.png", painting[:96, :96, :3])
     write_image(folder / "photo64.png", (scene(5, 64, 64) * 255).round().astype(np.uint8))
     write_image(folder / "photo256.png", (scene(6, 256, 256) * 255).round().astype(np.uint8))
+    for name in ("brain_t1", "brain_pd"):
+        arrays[name] = read_image(REPO / "core" / "stylefuse" / "examples" / f"{name}.png").array
+        write_image(folder / f"{name}.png", arrays[name])
+    arrays["near"], arrays["far"] = focus_pair()
+    write_image(folder / "near.png", arrays["near"])
+    write_image(folder / "far.png", arrays["far"])
     return arrays
+
+
+def focus_pair() -> tuple[np.ndarray, np.ndarray]:
+    """Two photos of one scene, the left half sharp in one and the right half in the other."""
+    from scipy import ndimage
+
+    photo = (scene(9, 96, 112) * 255).round().astype(np.uint8)
+    blurred = np.round(ndimage.gaussian_filter(photo.astype(np.float64), (2, 2, 0))).astype(np.uint8)
+    left = (np.arange(112) < 56)[None, :, None]
+    return np.where(left, photo, blurred), np.where(left, blurred, photo)
 
 
 def _processes(marker: str) -> dict[int, list[str]]:
@@ -240,6 +270,26 @@ def test_local_result_is_the_in_process_pipeline(local_results, style_model):
     got = results["local_rgb8_default"].pixels("new")
     expected = stylize(arrays["rgb8"], model=style_model)
     assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "name, a, b, model",
+    [
+        ("local_fuse_auto_scans", "brain_t1", "brain_pd", "fuse-medical"),
+        ("local_fuse_auto_photos", "near", "far", "fuse-general"),
+    ],
+)
+def test_fuse_auto_is_the_cores_rule(local_results, name, a, b, model):
+    from stylefuse.fusion_kind import default_fusion_model
+    from stylefuse.pipeline import fuse
+
+    results, arrays = local_results[:2]
+    results[name].assert_ok()
+    assert default_fusion_model(arrays[a], arrays[b]) == model
+    got = results[name].pixels("new")
+    expected = fuse(arrays[a], arrays[b], model=model)
+    assert got.shape[:2] == expected.shape[:2]
+    assert np.abs(got.astype(int).reshape(expected.shape) - expected.astype(int)).max() <= 1
 
 
 def test_local_precisions_kept(local_results):
