@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from .coherence import break_copies
 from .colour import (
     BandTargets,
     ColourAxes,
@@ -28,7 +29,7 @@ from .colour import (
     match_image,
     sorted_values,
 )
-from .patches import aggregate, nearest_patches, pad_to_grid, patch_bank
+from .patches import aggregate, nearest_patches, pad_to_grid, padded_size, patch_bank, typical_distance
 
 Progress = Callable[[int, int], object]
 Cancel = Callable[[], bool]
@@ -58,6 +59,8 @@ class SynthesisOptions:
     pca_dims: int = 32
     max_bank: int = 16000  # painting patches per bank (the stride grows to stay below)
     usage_penalty: float = 2.0
+    # no coherent copy of one painting region over this share of the image (0 = allow any)
+    coherence_limit: float = 0.005
     tone: float = 0.6  # how far the photo's brightness is mapped to the painting's (1 = fully)
     band_tone: float = 1.0  # the same for the coarse brightness of every band-matching step
     noise: float = 0.5  # initial noise, in painting standard deviations, strongest on flat areas
@@ -196,6 +199,20 @@ def synthesize(
                     usage_penalty=options.usage_penalty,
                     previous=before,
                     keep_previous=options.keep_previous,
+                )
+                grid = (
+                    (padded_size(h, size, stride) - size) // stride + 1,
+                    (padded_size(w, size, stride) - size) // stride + 1,
+                )
+                match = break_copies(
+                    match,
+                    bank,
+                    bank.encode(queries),
+                    grid,
+                    stride,
+                    h * w,
+                    options.coherence_limit,
+                    typical_distance(bank),
                 )
                 new_state.fields[key] = match.index
                 chosen = (bank.patches[match.index] * match.weight[..., None]).sum(1)

@@ -28,6 +28,8 @@ class PatchBank:
     mean: torch.Tensor  # D
     basis: torch.Tensor  # D x d
     size: int
+    positions: torch.Tensor  # N x 2, each patch's top-left (row, col) in the painting
+    stride: int
 
     def encode(self, patches: torch.Tensor) -> torch.Tensor:
         return (patches - self.mean) @ self.basis
@@ -38,6 +40,11 @@ def patch_bank(
 ) -> PatchBank:
     """Every `size` x `size` patch of a 1 x C x H x W painting at `stride`, and its PCA codes."""
     patches = F.unfold(painting, size, stride=stride)[0].T.contiguous()  # N x D
+    rows = (painting.shape[-2] - size) // stride + 1
+    cols = (painting.shape[-1] - size) // stride + 1
+    positions = torch.stack(
+        torch.meshgrid(torch.arange(rows) * stride, torch.arange(cols) * stride, indexing="ij"), -1
+    ).reshape(-1, 2)
     mean = patches.mean(0)
     sample = patches
     if patches.shape[0] > PCA_SAMPLES:
@@ -54,7 +61,8 @@ def patch_bank(
         _, _, v = torch.svd_lowrank(sample - mean, q=min(dims + 8, *sample.shape), niter=1)
     basis = v[:, :dims].contiguous()
     codes = (patches - mean) @ basis
-    return PatchBank(patches, codes, (codes * codes).sum(1), mean, basis, size)
+    positions = positions.to(patches.device)
+    return PatchBank(patches, codes, (codes * codes).sum(1), mean, basis, size, positions, stride)
 
 
 @dataclass
@@ -87,9 +95,7 @@ def nearest_patches(
     chunk = max(1, min(CHUNK_QUERIES, CHUNK_ELEMENTS // n_bank))
     k = min(k, n_bank)
     indices, weights = [], []
-    # A typical distance between a query and its best patch, from the bank's own spread (a tenth of
-    # the mean squared code norm): makes the penalty and the keep-previous margin unit-free.
-    scale = 0.1 * float(bank.norms.mean()) + 1e-12
+    scale = typical_distance(bank)
     for start in range(0, codes.shape[0], chunk):
         part = codes[start : start + chunk]
         # |q - b|^2 less the query's own |q|^2 (constant per row, so it cannot change a choice):
@@ -109,14 +115,24 @@ def nearest_patches(
             idx = torch.where(keep[:, None], prev, idx)
             best = torch.where(keep[:, None], dist.gather(1, prev), best)
         usage.index_add_(0, idx.reshape(-1), torch.ones(idx.numel(), device=usage.device))
-        if k == 1:
-            w = torch.ones_like(best)
-        else:  # a soft blend of the best few: weights fall off with the extra distance
-            best = (best + own).clamp(min=0)
-            w = torch.softmax(-(best - best[:, :1]) / (best[:, :1] + 0.1 * scale), dim=1)
         indices.append(idx)
-        weights.append(w)
+        weights.append(blend_weights(best, own, scale))
     return Match(torch.cat(indices), torch.cat(weights))
+
+
+def typical_distance(bank: PatchBank) -> float:
+    """A typical distance between a query and its best patch, from the bank's own spread (a tenth of
+    the mean squared code norm): makes the penalty and the keep-previous margin unit-free."""
+    return 0.1 * float(bank.norms.mean()) + 1e-12
+
+
+def blend_weights(best: torch.Tensor, own: torch.Tensor, scale: float) -> torch.Tensor:
+    """Blending weights of the k best matches (Q x k distances less |q|^2, best first; own = |q|^2):
+    a soft blend whose weights fall off with the extra distance; all on the best when k = 1."""
+    if best.shape[1] == 1:
+        return torch.ones_like(best)
+    best = (best + own).clamp(min=0)
+    return torch.softmax(-(best - best[:, :1]) / (best[:, :1] + 0.1 * scale), dim=1)
 
 
 def padded_size(length: int, size: int, stride: int) -> int:
