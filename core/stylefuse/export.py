@@ -27,14 +27,21 @@ import torch
 from torch import nn
 
 from . import __version__
+from .export_checks import (  # noqa: F401 - ExportError, check_parity, min_side, PARITY_*: this module's API
+    DEVICE_PARITY_TOLERANCE,
+    PARITY_SIZES,
+    PARITY_TOLERANCE,
+    ExportError,
+    check_format_parity,
+    check_parity,
+    min_side,
+    on_device,
+    tile_inputs,
+)
 from .folders import swap_into_place
 from .models import count_parameters, gflop_per_megapixel
 from .models.generator import generator_receptive_radius
 from .registry import CARD_FILE, MODEL_FILE, model_formats
-
-PARITY_SIZES = ((64, 64), (257, 311), (130, 97))
-PARITY_TOLERANCE = 1e-4
-
 
 # format name (`stylefuse export --format`) -> the file it writes in a model folder
 FORMATS = {"torchscript": MODEL_FILE, "onnx": "model.onnx", "export": "model.pt2"}
@@ -44,36 +51,10 @@ TILE_INPUTS = {"style": ("SOURCE__0", "CODE__1"), "fuse": ("SOURCE__0", "REFEREN
 TILE_OUTPUT = "OUTPUT__0"
 
 
-class ExportError(RuntimeError):
-    pass
-
-
 def script_generator(generator: nn.Module) -> torch.jit.ScriptModule:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return torch.jit.script(generator.eval())
-
-
-def check_parity(
-    generator: nn.Module,
-    scripted: torch.jit.ScriptModule,
-    sizes=PARITY_SIZES,
-    tolerance: float = PARITY_TOLERANCE,
-) -> float:
-    """Max abs difference eager vs TorchScript over several sizes (odd ones included)."""
-    gen = torch.Generator().manual_seed(0)
-    worst = 0.0
-    with torch.inference_mode():
-        for h, w in sizes:
-            src = torch.rand(1, generator.channels, h, w, generator=gen)
-            ref = torch.rand(1, generator.channels, max(h, 64), max(w, 64), generator=gen)
-            if generator.task == "fuse":
-                ref = torch.rand(1, generator.channels, h, w, generator=gen)
-            diff = (generator(src, ref) - scripted(src, ref)).abs().max().item()
-            worst = max(worst, diff)
-    if not worst <= tolerance:
-        raise ExportError(f"TorchScript output differs from eager by {worst:.3g} (> {tolerance})")
-    return worst
 
 
 class TileCall(nn.Module):
@@ -90,37 +71,13 @@ class TileCall(nn.Module):
         return self.generator(source, second)
 
 
-def min_side(generator: nn.Module) -> int:
-    """The smallest H and W the ONNX and `torch.export` artefacts take: from there on the trunk's
-    padding is always mirrored (smaller inputs are edge-replicated, a branch the export does not hold)."""
-    edge, m = int(generator.edge_pad), int(generator.multiple)
-    side = 1
-    for s in range(1, edge + 3 * m):
-        if s <= edge + (m - s % m) % m:
-            side = s + 1
-    return side
-
-
-def _tile_inputs(generator: nn.Module, n: int, h: int, w: int, gen: torch.Generator) -> tuple:
-    source = torch.rand(n, generator.channels, h, w, generator=gen)
-    if generator.task == "style":
-        return source, torch.randn(n, generator.config["code_dim"], generator=gen)
-    return source, torch.rand(n, generator.channels, h, w, generator=gen)
-
-
-def _parity_cases(generator: nn.Module) -> list[tuple[int, int, int]]:
-    """(batch, H, W): the TorchScript parity sizes, a batch of 2, and the smallest size taken."""
-    side = min_side(generator)
-    return [(1, h, w) for h, w in PARITY_SIZES] + [(2, 45, 33), (1, side, side + 3)]
-
-
 def _dynamic_shapes(generator: nn.Module) -> tuple:
     dyn = torch.export.Dim.DYNAMIC
     return ({0: dyn, 2: dyn, 3: dyn}, {0: dyn} if generator.task == "style" else {0: dyn, 2: dyn, 3: dyn})
 
 
 def _example(generator: nn.Module) -> tuple:
-    return _tile_inputs(generator, 2, 96, 128, torch.Generator().manual_seed(0))
+    return tile_inputs(generator, 2, 96, 128, torch.Generator().manual_seed(0))
 
 
 def export_program(generator: nn.Module):
@@ -204,36 +161,21 @@ def format_runner(fmt: str, path: Path):
     raise ValueError(f"no tile-call runner for format {fmt!r}")
 
 
-def check_format_parity(
-    reference, run, generator: nn.Module, fmt: str, tolerance: float = PARITY_TOLERANCE
-) -> float:
-    """Max abs difference of the artefact `run` vs `reference` (the TorchScript or eager generator's
-    tile call) over the parity cases: odd sizes, a batch of 2, the smallest side."""
-    gen = torch.Generator().manual_seed(1)
-    worst = 0.0
-    with torch.inference_mode():
-        for n, h, w in _parity_cases(generator):
-            tensors = _tile_inputs(generator, n, h, w, gen)
-            got = run(*tensors)
-            if tuple(got.shape) != (n, generator.channels, h, w):
-                raise ExportError(f"{fmt} output has shape {tuple(got.shape)} for input {n}x{h}x{w}")
-            worst = max(worst, (reference(*tensors) - got).abs().max().item())
-    if not worst <= tolerance:
-        raise ExportError(f"{fmt} output differs from TorchScript by {worst:.3g} (> {tolerance})")
-    return worst
-
-
 def _tile_reference(module) -> Callable:
     if getattr(module, "task", None) == "style" or hasattr(module, "forward_code"):
         return module.forward_code
     return module
 
 
-def write_formats(generator: nn.Module, folder: Path, formats, reference=None) -> dict:
+def write_formats(
+    generator: nn.Module, folder: Path, formats, reference=None, device: torch.device | str = "cpu"
+) -> dict:
     """Write the non-TorchScript `formats` of `generator` into `folder`, each checked against
-    `reference` (the TorchScript module the folder holds; default: the eager generator).
-    Returns the card's `formats` entries for them."""
-    reference = _tile_reference(reference if reference is not None else generator)
+    `reference` (the TorchScript module the folder holds; default: the eager generator) run on
+    `device`. Returns the card's `formats` entries for them."""
+    device = torch.device(device)
+    reference_module = reference if reference is not None else generator
+    reference = _tile_reference(reference_module)
     entries: dict = {}
     wanted = [f for f in FORMATS if f in set(formats) and f != "torchscript"]
     if not wanted:
@@ -255,12 +197,16 @@ def write_formats(generator: nn.Module, folder: Path, formats, reference=None) -
             write_onnx(generator, path)
         else:
             torch.export.save(export_program(generator), str(path))
-        parity = check_format_parity(reference, format_runner(fmt, path), generator, fmt)
+        run = format_runner(fmt, path)
+        # the file is written: the reference may visit the device (back on the CPU for the next format)
+        with on_device(device, reference_module):
+            parity = check_format_parity(reference, run, generator, fmt, device=device)
         entries[fmt] = {
             "file": FORMATS[fmt],
             **({"opset": ONNX_OPSET} if fmt == "onnx" else {}),
             **base,
             "parity_max_abs": parity,
+            **({"parity_device": str(device)} if device.type != "cpu" else {}),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
     return entries
@@ -335,9 +281,11 @@ def _eager_from_folder(folder: Path, card: dict):
     return generator.eval(), old
 
 
-def copy_model_folder(src: Path, out_dir: Path, formats=("torchscript",)) -> Path:
+def copy_model_folder(
+    src: Path, out_dir: Path, formats=("torchscript",), device: torch.device | str = "cpu"
+) -> Path:
     """`stylefuse export MODEL -o DIR [--format ...]`: the model folder (TorchScript + card) copied
-    atomically, plus the other `formats`, each checked against the TorchScript."""
+    atomically, plus the other `formats`, each checked against the TorchScript (run on `device`)."""
     src, out_dir = Path(src), Path(out_dir)
     extra = [f for f in formats if f != "torchscript"]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -348,11 +296,12 @@ def copy_model_folder(src: Path, out_dir: Path, formats=("torchscript",)) -> Pat
         if extra:
             card = json.loads((src / CARD_FILE).read_text())
             generator, scripted = _eager_from_folder(src, card)
-            check_parity(generator, scripted)  # this code's generator is the one the TorchScript holds
+            # this code's generator is the one the TorchScript holds
+            check_parity(generator, scripted, device=device)
             old = card.get("formats") or {"torchscript": {"file": MODEL_FILE}}
             card["formats"] = {
                 "torchscript": old.get("torchscript", {"file": MODEL_FILE}),
-                **write_formats(generator, tmp, extra, reference=scripted),
+                **write_formats(generator, tmp, extra, reference=scripted, device=device),
             }
             (tmp / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
         swap_into_place(tmp, out_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
+from .options import add_device_option, note
 
 NAME = "eval"
 HELP = "fusion metrics of fused images against their sources"
@@ -25,6 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--b-dir", metavar="DIR", help="the folder of the second sources (with --fused-dir, --a-dir)"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_device_option(
+        p,
+        "checked like every command's --device (one flag for a whole script); the metrics are "
+        "NumPy and run on the CPU whatever it says",
+    )
 
 
 def _triple_metrics(paths: tuple[str, str, str]) -> dict:
@@ -91,6 +97,14 @@ def run(args: argparse.Namespace) -> int:
     from ..metrics import FUSION_METRIC_NAMES
     from .support import format_table
 
+    # Resolved like stylize's and fuse's (`--device cuda` without CUDA is the same one-line error),
+    # but cpu/auto skip it: resolving imports torch (~1 s), which the NumPy metrics never need.
+    if str(args.device).strip().lower() not in ("cpu", "auto"):
+        from ..runner.device import resolve_device
+
+        device = resolve_device(args.device)
+        if device.type != "cpu":
+            note(f"--device {device}: the fusion metrics are NumPy and run on the CPU")
     if len(args.triples) % 3:
         raise UserError(f"eval takes files in triples FUSED A B; got {len(args.triples)} file(s)")
     triples = [tuple(args.triples[i : i + 3]) for i in range(0, len(args.triples), 3)]

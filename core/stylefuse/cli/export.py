@@ -6,6 +6,7 @@ import argparse
 import os
 
 from ..errors import UserError
+from .options import add_device_option
 
 NAME = "export"
 HELP = "copy a model folder (TorchScript, ONNX, torch.export), or write a Triton model repository"
@@ -49,6 +50,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(model.pt2, torch.export) or all; repeat or comma-separate (default: torchscript). "
         "ONNX needs the export extra: pip install 'stylefuse[export]'",
     )
+    add_device_option(
+        p,
+        "with -o: where the parity checks of the written files run (the files themselves are "
+        "device-neutral: written from the CPU weights, they load anywhere)",
+        default=None,
+    )
     p.add_argument(
         "--triton-repo", metavar="DIR", help="write (or update) a Triton model repository in DIR instead"
     )
@@ -76,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
         {f for group in (args.formats or [["torchscript"]]) for f in group}, key=FORMAT_CHOICES.index
     )
     if args.triton_repo:
+        if args.device is not None:
+            raise UserError(
+                "--device is for -o DIR (where the export's checks run); a Triton repository's "
+                "device is --profile cpu|gpu"
+            )
         if args.formats:
             raise UserError(
                 "--format is for -o DIR (a model folder); for the repository's GPU generator "
@@ -89,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
             "export copies one model: stylefuse export MODEL -o DIR "
             "(or write a Triton repository: stylefuse export --triton-repo DIR [MODEL ...])"
         )
+    from ..runner.device import resolve_device
+
+    device = resolve_device(args.device)  # before anything is read or written: a bad device writes nothing
     name = args.model[0]
     out = Path(args.output)
     if not out.parent.is_dir():
@@ -116,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if dst == src or src in dst.parents or dst in src.parents:
         raise UserError(f"output {out} overlaps the model's own folder {entry.folder}; choose another folder")
     try:  # written aside and renamed into place: a failure leaves no half-written model folder
-        copy_model_folder(entry.folder, out, formats)
+        copy_model_folder(entry.folder, out, formats, device=device)
     except OSError as exc:
         raise UserError(
             f"cannot write the model folder {out}: {exc.strerror or exc}; nothing was written "
@@ -125,5 +140,6 @@ def run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UserError(f"cannot export {entry.name!r}: {exc}; nothing was written") from None
     files = " + ".join(FORMATS[f] for f in formats)
-    print(f"{out}  ({files} + {CARD_FILE} of {entry.origin} model {entry.name!r})")
+    checked = f", checked on {device}" if formats != ["torchscript"] else ""
+    print(f"{out}  ({files} + {CARD_FILE} of {entry.origin} model {entry.name!r}{checked})")
     return 0

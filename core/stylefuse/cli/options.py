@@ -134,10 +134,14 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="run on a stylefuse Triton server (`stylefuse serve`) instead of in-process: "
         "HOST:PORT or grpc://HOST:PORT (gRPC, port 8001) or http://HOST:PORT (HTTP, port 8000)",
     )
+    add_device_option(p, "where an in-process run computes")
+
+
+def add_device_option(p: argparse.ArgumentParser, what: str, default: str | None = "auto") -> None:
+    """--device, the same words on every command (resolved by stylefuse.runner.device.resolve_device)."""
     p.add_argument(
         "--device",
-        default="auto",
+        default=default,
         metavar="DEVICE",
-        help="where an in-process run computes: auto (a CUDA GPU when there is one), cpu, cuda or "
-        "cuda:N (default: %(default)s)",
+        help=f"{what}: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N (default: auto)",
     )
