@@ -29,8 +29,8 @@ def scene(
         light = 0.95 + 0.05 * k / max(1, frames - 1)
         img = base * light + rng.normal(0.0, 3.0, base.shape)
         cx, cy, r = width * (0.15 + 0.7 * k / max(1, frames - 1)), height * 0.6, height / 10
-        ball = np.clip(r + 0.5 - np.hypot(xx - cx, yy - cy), 0, 1)[..., None] * ball  # anti-aliased edge
-        img = img * (1 - ball) + np.array([40.0, 50.0, 90.0]) * ball
+        disc = np.clip(r + 0.5 - np.hypot(xx - cx, yy - cy), 0, 1)[..., None] * ball  # anti-aliased edge
+        img = img * (1 - disc) + np.array([40.0, 50.0, 90.0]) * disc
         out[k] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     return out
 
