@@ -37,9 +37,11 @@ GAN-based style transfer and image fusion.
   stylefuse stylize photo.jpg --style painting.jpg -o out.png
   stylefuse stylize photos/ --style udnie -o styled/    every image of a folder
   stylefuse fuse t1.nii.gz t2.nii.gz -o fused.nii.gz
+  stylefuse stylize clip.mp4 --style udnie -o out.mp4   a video: frames, rate and sound kept
   stylefuse models                                list the models you can use
 
-Files: PNG and JPEG, TIFF (8/16-bit, stacks), NIfTI (.nii, .nii.gz), DICOM (.dcm).
+Files: PNG and JPEG, TIFF (8/16-bit, stacks), NIfTI (.nii, .nii.gz), DICOM (.dcm);
+video (.mp4, .mov, .mkv, ...: pip install 'stylefuse[video]').
 """
 
 

@@ -19,7 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "a",
         metavar="A",
-        help="first image (its file type and header are kept for the output), or a folder of them",
+        help="first image (its file type and header are kept for the output), or a folder of them, "
+        "or a video clip (its rate, timestamps and sound are kept)",
     )
     p.add_argument("b", metavar="B", help="second image, same size as A (or a folder: partners by file name)")
     p.add_argument(

@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "input",
         nargs="+",
         metavar="IN",
-        help="image to restyle; several files, a folder or a glob (quoted) make a batch",
+        help="image to restyle, or a video clip (.mp4, .mov, .mkv, ...; written to a video -o); "
+        "several files, a folder or a glob (quoted) make a batch",
     )
     p.add_argument(
         "-s",
