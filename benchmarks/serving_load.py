@@ -44,6 +44,34 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
+def loadavg() -> str:
+    """/proc/loadavg's 1, 5 and 15 minute figures: how busy the shared cores were (other jobs too)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def repo_settings(lines: list[str]) -> str:
+    """The batching settings `stylefuse serve` wrote for udnie (from the repository its first line names)."""
+    exported = next((line for line in lines if line.startswith("exported ")), "")
+    match = re.search(r" to (\S+) ", exported)
+    if not match:
+        return "?"
+    try:
+        text = (Path(match.group(1)) / "udnie" / "config.pbtxt").read_text()
+    except OSError:
+        return "?"
+    preferred = re.search(r"preferred_batch_size: \[ ([^\]]*) \]", text)
+    delay = re.search(r"max_queue_delay_microseconds: (\d+)", text)
+    threads = re.search(r'key: "torch_threads"\s*value: \{ string_value: "(\d+)" \}', text)
+    return (
+        f"preferred batch {preferred.group(1) if preferred else 'none'}, "
+        f"queue delay {delay.group(1) if delay else 0} us, "
+        f"torch threads/instance {threads.group(1) if threads else '?'}"
+    )
+
+
 def forwards_by_merged(metrics_url: str, model: str = "udnie") -> dict[int, float]:
     """The backend's own forward counter from the metrics endpoint: {requests merged: forwards}."""
     try:
@@ -231,28 +259,33 @@ def main() -> int:
         ready = serve.start()
         print(f"# stylefuse serve load benchmark: `benchmarks/serving_load.py {command}`\n")
         print(
-            f"`stylefuse serve --models udnie --instances {args.instances}`, {args.side}x{args.side} RGB uint8, "
-            f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at start; ready in {ready:.1f} s\n"
+            f"{time.strftime('%Y-%m-%d %H:%M')}: "
+            f"`stylefuse serve --models udnie --instances {args.instances}` "
+            f"({repo_settings(serve.lines)}), {args.side}x{args.side} RGB uint8, {os.cpu_count()} CPU cores, "
+            f"load average {loadavg()} at start; ready in {ready:.1f} s\n",
+            flush=True,
         )
         run_load(grpc_url, args.clients, 3, args.side)  # warm-up: every instance has run
         rows = []
+        # back to back in one run, so both see the same machine (the load average is printed beside each)
         for clients, duration in ((1, args.single), (args.clients, args.duration)):
-            before, cpu = forwards_by_merged(metrics_url), serve.cpu_seconds()
+            before, cpu, load_before = forwards_by_merged(metrics_url), serve.cpu_seconds(), loadavg()
             load = run_load(grpc_url, clients, duration, args.side)
             cpu = (serve.cpu_seconds() - cpu) / max(len(load.latencies), 1)
-            rows.append((clients, load, delta(forwards_by_merged(metrics_url), before), cpu))
+            merged = delta(forwards_by_merged(metrics_url), before)
+            rows.append((clients, load, merged, cpu, f"{load_before} -> {loadavg()}"))
         print(
             "| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | server CPU-s/request | "
-            "forwards by requests merged |"
+            "forwards by requests merged | load average before -> after |"
         )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for clients, load, merged, cpu in rows:
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        for clients, load, merged, cpu, loads in rows:
             print(
                 f"| {clients} | {load.wall:.0f} | {len(load.latencies)} | {len(load.failed) + len(load.retryable)} | "
                 f"{load.throughput:.2f} | {load.pct(50):.0f} | {load.pct(99):.0f} | "
-                f"{load.pct(99) / load.pct(50):.2f} | {cpu:.3f} | {merged} |"
+                f"{load.pct(99) / load.pct(50):.2f} | {cpu:.3f} | {merged} | {loads} |",
+                flush=True,
             )
-        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (other jobs share these cores)")
         one, many, merged = rows[0][1], rows[1][1], rows[1][2]
         goals = [
             ("0 failed (8 clients)", not many.failed and not many.retryable),
@@ -271,6 +304,7 @@ def main() -> int:
 def restart_run(serve: Serve, grpc_url: str, args) -> list[tuple[str, bool]]:
     times: dict[str, float] = {}
     stop = threading.Event()
+    load_before = loadavg()
 
     def crash_and_restart(load: Load) -> None:
         start = time.monotonic()
@@ -291,13 +325,16 @@ def restart_run(serve: Serve, grpc_url: str, args) -> list[tuple[str, bool]]:
         during=crash_and_restart,
         stop=stop,
     )
+    load_after = loadavg()
     answered = min((t for t in load.ok_at if t > times["restart"]), default=float("nan"))
     ready_s, answer_s = times["ready"] - times["restart"], answered - times["restart"]
     print(
         f"\nRestart run: {args.clients} clients for {load.wall:.0f} s; the tritonserver SIGKILLed after "
         f"{args.restart_duration / 3:.0f} s, `stylefuse serve` gone {times['restart'] - times['killed']:.1f} s "
         f"later and started again: ready {ready_s:.1f} s after the restart, first answer after {answer_s:.1f} s; "
-        f"{len(load.latencies)} ok, {len(load.retryable)} retryable errors, {len(load.failed)} other errors"
+        f"{len(load.latencies)} ok, {len(load.retryable)} retryable errors, {len(load.failed)} other errors; "
+        f"load average {load_before} -> {load_after}",
+        flush=True,
     )
     for text in sorted(set(load.failed))[:5]:
         print(f"  error: {text}")

@@ -122,6 +122,9 @@ class TritonServer(Health):
             f"--backend-directory={backends}",
             f"--cache-directory={ts / 'caches'}",
             "--exit-timeout-secs=5",
+            # Our config.pbtxt files are complete. Auto-completion would make the python backend start
+            # one more stub per model (importing torch) before any instance, in series with them.
+            "--disable-auto-complete-config",
             "--model-control-mode=explicit",
             # strict readiness would say "not ready" while the rest load in the background
             f"--strict-readiness={'true' if self.first == self.models else 'false'}",
@@ -303,7 +306,7 @@ def serve(
     Without `models`, the default model of each task is loaded first and the server is ready with
     it; the other models load in the background (`lazy`). With `models`, exactly those, all first.
     """
-    from .repository import write_repository
+    from .repository import torch_threads_per_instance, write_repository
 
     warning = exposure_warning(host, (http_port, grpc_port, metrics_port))
     if warning:
@@ -316,8 +319,7 @@ def serve(
     own_repo = None
     if repo is None:
         own_repo = Path(tempfile.mkdtemp(prefix="stylefuse-repo-"))
-        # N instances share the cores: each gets its part (more threads than cores only thrash)
-        threads = max(1, (os.cpu_count() or 1) // instances) if instances and instances > 1 else 0
+        threads = torch_threads_per_instance(instances or 1)
         written = write_repository(
             own_repo, models, profile=kind or "cpu", instances=instances or 1, torch_threads=threads
         )

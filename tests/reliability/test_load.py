@@ -81,11 +81,13 @@ def _serving_load():
 @pytest.mark.slow
 def test_serve_with_two_instances_batches_and_survives_a_restart():
     """The load benchmark, short: `stylefuse serve --models udnie --instances 2`, 8 gRPC clients for 12 s of
-    512^2 requests: 0 failed, p99 <= 3x p50, and the backend's own counter shows forwards that served
-    more than one request; then 8 clients while the tritonserver is SIGKILLed and `stylefuse serve`
+    512^2 requests: 0 failed, and the backend's own counter shows forwards that served more than one
+    request but never more than an instance's share of a burst (8 / 2 instances: the preferred batch
+    `serve` writes); then 8 clients while the tritonserver is SIGKILLed and `stylefuse serve`
     restarted: every request succeeds or gets a retryable error, and the server answers again.
-    (Throughput 8 vs 1 client and the 15 s readiness are the full run's goals, docs/serving.md: on the
-    shared 2-core test machine they depend on what else runs.)"""
+    No timing thresholds here: p99/p50, throughput 8 vs 1 client and the 15 s readiness are the full
+    run's goals (benchmarks/serving_load.py, docs/serving.md); on the shared 2-core test machine they
+    depend on what else runs."""
     pytest.importorskip("tritonclient.grpc", reason="install the serve extra: pip install 'stylefuse[serve]'")
     bench = _serving_load()
     serve = bench.Serve(tuple(bench.free_ports(3)), "--models", "udnie", "--instances", "2")
@@ -98,8 +100,9 @@ def test_serve_with_two_instances_batches_and_survives_a_restart():
         merged = bench.delta(bench.forwards_by_merged(metrics_url), before)
         assert not load.failed and not load.retryable, (load.failed + load.retryable)[:5]
         assert len(load.latencies) >= 8
-        assert load.pct(99) <= 3 * load.pct(50), (load.pct(50), load.pct(99))
         assert any(k > 1 for k in merged), f"no forward served more than one request: {merged}"
+        # more would mean one instance took the whole queue while the other idled (the p99 tail)
+        assert max(merged) <= 4, f"a forward merged more than an instance's share (4): {merged}"
 
         times, stop = {}, threading.Event()
 

@@ -75,3 +75,28 @@ def test_gpu_generator_matches_torchscript(tmp_path, fp16, torch_threads):
         else:
             want = loaded.module(tensors[0], tensors[1])
         assert torch.allclose(out, want, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "profile, instances, preferred, delay",
+    [("cpu", 1, [], 1000), ("cpu", 2, [4], 0), ("cpu", 3, [3], 0), ("gpu", 2, [], 1000)],
+)
+def test_instances_share_a_burst(tmp_path, profile, instances, preferred, delay):
+    """CPU instances take at most their share of a full burst (max_batch_size / instances), with no
+    queue delay (Triton honours preferred sizes only while the oldest request waited less than it)."""
+    from stylefuse_triton.repository import write_repository
+
+    write_repository(tmp_path, ["udnie"], profile=profile, instances=instances)
+    batching = _config(tmp_path / "udnie" / "config.pbtxt").dynamic_batching
+    assert list(batching.preferred_batch_size) == preferred
+    assert batching.max_queue_delay_microseconds == delay
+
+
+def test_torch_threads_share_the_cores(monkeypatch):
+    import os
+
+    from stylefuse_triton.repository import torch_threads_per_instance
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert torch_threads_per_instance(1) == 0  # torch's own default: every core
+    assert [torch_threads_per_instance(n) for n in (2, 3, 4, 8)] == [2, 1, 1, 1]
