@@ -57,6 +57,10 @@ VARIANTS = [
     dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0),
     dict(focus_radius=5, focus_gain=20.0, focus_gate=True, gate_bias=3.0, exposure_radius=9),
     dict(focus_radius=5, focus_gain=20.0, exposure_radius=7, exposure_smooth=24, exposure_ramp=(0.2, 0.4)),
+    dict(focus_radius=5, focus_gain=20.0, two_scale=True, base_radius=15, residual_scale=0.0),
+    dict(
+        focus_radius=5, focus_gate=True, two_scale=True, base_radius=4, exposure_radius=3, exposure_head=True
+    ),
 ]
 
 
@@ -76,7 +80,7 @@ def test_declared_radius_bounds_the_measured_one(kw):
     plain = build_generator(
         "fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"]
     )
-    context = max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth)
+    context = max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth, model.base_radius)
     assert declared == generator_receptive_radius(plain) + context
 
 

@@ -60,6 +60,14 @@ _HELP = {
     "(2 R + 1)^2 windows) that sends the blend to the average on exposure pairs",
     "exposure_smooth": "focus: average the exposure evidence over (2 S + 1)^2 windows (default 64)",
     "exposure_ramp": "focus: LO,HI: smoothed evidence below LO leaves the blend alone, above HI averages (default 0.2,0.4)",
+    "loss_targets": "fuse: intensity/SSIM targets of the real pairs: max (brighter source, SSIM to both) or "
+    "saliency (each source weighted by its local gradient energy)",
+    "exposure_families": "fuse: tone-curve families of the synthetic exposure pairs, e.g. linear,gamma-gain "
+    "(linear, gamma-gain, s-curve; default linear)",
+    "exposure_degrade": "fuse: read noise and JPEG quantisation on the synthetic exposure pairs",
+    "base_radius": "focus + two-scale: the base is a (2 r + 1)^2 box mean (0: 1/8-resolution block means)",
+    "exposure_head": "focus: exposure pairs get a learned weight map of their own instead of the average",
+    "residual_scale": "focus: bound of the residual added to the blend (default 0.25; 0: a convex blend)",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
     "slice_axis": "volumes (NIfTI, DICOM series, TIFF stacks) are sliced along this axis",
     "crop": "side of the square training crops (px)",

@@ -8,7 +8,9 @@ comes from an explicit torch.Generator, so a batch is a pure function of (seed, 
   blob) keeps the photo in one input and a Gaussian-blurred copy (sd FOCUS_SIGMA px) in the other,
   the complementary region the other way round;
 - multi-exposure: the photo in linear light (gamma GAMMA) scaled by 2^-EV (under) and 2^+EV (over,
-  clipped at white), the two EVs drawn independently from EXPOSURE_EV, back to gamma.
+  clipped at white), the two EVs drawn independently from EXPOSURE_EV, back to gamma; or, with
+  `families`, a tone-curve family drawn per pair (`tone_curves`: linear, gamma-gain, s-curve) and,
+  with `degrade`, read noise and JPEG quantisation on both copies.
 Degradations run on RGB (grey photos replicated) and the model sees the luma, as the pipeline
 fuses colour images (Y of YCbCr); both inputs are rounded to 8 bits as most inputs are.
 """
@@ -21,6 +23,8 @@ import torch.nn.functional as F
 
 from .augment import random_affine_crop
 from .samplers import PairBatches, _fit, step_generator
+from .tone_curves import degrade as degrade_copy
+from .tone_curves import exposure_family_pair
 
 FOCUS_SIGMA = (1.0, 5.0)  # px, blur of the out-of-focus region
 EXPOSURE_EV = (1.0, 3.0)  # stops under and over (drawn independently)
@@ -125,13 +129,27 @@ def exposure_pair(
     return under, over
 
 
-def synthetic_pair(photo: torch.Tensor, gen: torch.Generator, kind: str = "") -> tuple[torch.Tensor, ...]:
-    """One (a, b, truth) triple from a C x H x W photo crop, all 1 x H x W lumas; kind '' draws one."""
+def synthetic_pair(
+    photo: torch.Tensor,
+    gen: torch.Generator,
+    kind: str = "",
+    families: tuple[str, ...] = (),
+    degrade: bool = False,
+) -> tuple[torch.Tensor, ...]:
+    """One (a, b, truth) triple from a C x H x W photo crop, all 1 x H x W lumas; kind '' draws one.
+
+    Without `families` the exposure pair is the original linear-EV one (same draws as before, so older
+    runs reproduce); with them, a family is drawn per pair."""
     if not kind:
         kind = "focus" if torch.rand((), generator=gen).item() < 0.5 else "exposure"
     if kind == "focus":
         mask = random_region(photo.shape[-2], photo.shape[-1], gen)
         a, b = focus_pair(photo, mask, _uniform(gen, *FOCUS_SIGMA))
+    elif kind == "exposure" and families:
+        family = families[int(torch.randint(len(families), (), generator=gen))]
+        a, b = exposure_family_pair(photo, family, gen)
+        if degrade:
+            a, b = degrade_copy(a, gen), degrade_copy(b, gen)
     elif kind == "exposure":
         a, b = exposure_pair(
             photo, _uniform(gen, *EXPOSURE_EV), _uniform(gen, *EXPOSURE_EV), _uniform(gen, *GAMMA)
@@ -147,11 +165,22 @@ def synthetic_pair(photo: torch.Tensor, gen: torch.Generator, kind: str = "") ->
 class SyntheticPairBatches:
     """Multi-focus / multi-exposure pairs with their truth, from augmented crops of real photos."""
 
-    def __init__(self, photos: list[torch.Tensor], crop: int, batch: int, seed: int):
+    def __init__(
+        self,
+        photos: list[torch.Tensor],
+        crop: int,
+        batch: int,
+        seed: int,
+        families: tuple[str, ...] = (),
+        degrade: bool = False,
+    ):
         if not photos:
             raise ValueError("synthetic pairs need at least one photo")
         self.photos = [_fit(p.expand(3, -1, -1) if p.shape[0] == 1 else p, crop) for p in photos]
         self.crop, self.batch, self.seed = crop, batch, seed
+        # ("linear",) alone is the original generator (its exact draws); anything else goes by family
+        self.families = () if tuple(families) in ((), ("linear",)) and not degrade else tuple(families)
+        self.degrade = degrade
 
     def __call__(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         gen = step_generator(self.seed, step, rank, stream=SYNTHETIC_STREAM)
@@ -159,7 +188,8 @@ class SyntheticPairBatches:
         for _ in range(self.batch):
             photo = self.photos[int(torch.randint(len(self.photos), (), generator=gen))]
             (crop,) = random_affine_crop([photo], self.crop, gen)
-            for acc, t in zip(out, synthetic_pair(crop.clamp(0.0, 1.0), gen), strict=True):
+            triple = synthetic_pair(crop.clamp(0.0, 1.0), gen, families=self.families, degrade=self.degrade)
+            for acc, t in zip(out, triple, strict=True):
                 acc.append(t)
         a, b, truth = (torch.stack(t) for t in out)
         return a, b, truth

@@ -26,6 +26,17 @@ medical 99 % <= 0.16, multi-focus 99 % <= 0.06, 2-EV exposure pairs median 0.47,
 "Take the input with more Laplacian energy" is wrong on exposures (the over-exposed copy has more
 of it where the under-exposed one is dark, yet the truth lies between them), so the weight's
 logit is scaled by 1 - e: on exposure pairs the blend goes to the average, whatever the trunk says.
+
+Issue 17's designs (each off by default, so older cards build the same network):
+- `base_radius` > 0 (with `two_scale`): the base layer is a (2 r + 1)^2 box mean, as guided-filter
+  fusion's 31 x 31 base, instead of 1/multiple-resolution block means; base and detail each get
+  their own weight map, so with `residual_scale` 0 the output is a convex combination of the
+  sources per band and cannot drift away from both;
+- `exposure_head`: exposure pairs get a weight map of their own (one more head channel) instead of
+  the forced average: output = (1 - e) x the general blend + e x (w_e a + (1 - w_e) b). A convex
+  per-pixel blend can reach the truth of an exposure pair (it lies between the under- and the
+  over-exposed copy), where the average cannot; the general weights are not taught by exposure
+  pairs (their gradient is scaled by 1 - e), as before.
 """
 
 import torch
@@ -122,9 +133,17 @@ class FocusFusionGenerator(nn.Module):
         exposure_smooth: int = 0,
         exposure_ramp: tuple[float, float] = (0.0, 1.0),
         context_radius: int | None = None,
+        base_radius: int = 0,
+        exposure_head: bool = False,
     ):
         super().__init__()
-        context = max(focus_radius + 1, exposure_radius + exposure_smooth if exposure_radius else 0)
+        context = max(
+            focus_radius + 1, exposure_radius + exposure_smooth if exposure_radius else 0, base_radius
+        )
+        if base_radius < 0 or base_radius > edge_pad or (base_radius and not two_scale):
+            raise ValueError("base_radius needs two_scale and 0 <= base_radius <= edge_pad")
+        if exposure_head and not exposure_radius:
+            raise ValueError("exposure_head needs exposure_radius > 0 (the evidence that mixes it in)")
         lo, hi = (float(v) for v in exposure_ramp)
         if not 0.0 <= lo < hi <= 1.0 or exposure_smooth < 0:
             raise ValueError("exposure_ramp must be 0 <= lo < hi <= 1 and exposure_smooth >= 0")
@@ -186,7 +205,14 @@ class FocusFusionGenerator(nn.Module):
         self.two_scale = bool(two_scale)
         if self.two_scale:
             self.config["two_scale"] = True
-        self.head = conv3x3(self.trunk.out_ch, 1 + int(self.gated) + int(self.two_scale) + channels)
+        self.base_radius = int(base_radius)
+        if self.base_radius:
+            self.config["base_radius"] = self.base_radius
+        self.exposure_head = bool(exposure_head)
+        if self.exposure_head:
+            self.config["exposure_head"] = True
+        n_maps = 1 + int(self.gated) + int(self.two_scale) + int(self.exposure_head)
+        self.head = conv3x3(self.trunk.out_ch, n_maps + channels)
         nn.init.normal_(self.head.weight, std=HEAD_INIT_STD)
         # gate_bias: the gate's initial logit (0: half open; 3: 95 % open, the rule nearly at full strength)
         nn.init.zeros_(self.head.bias)
@@ -223,7 +249,8 @@ class FocusFusionGenerator(nn.Module):
             rule = rule * torch.sigmoid(out[:, k : k + 1])
             k += 1
         logit = out[:, :1] + rule
-        if self.exposure_radius:
+        exposure = focus[:, 2:3, p : p + h, p : p + w] if self.exposure_radius else logit
+        if self.exposure_radius and not self.exposure_head:
             # the whole logit, not only the rule: on exposure pairs the blend stays near the average
             # whatever the trunk says, so their truth loss cannot teach the trunk to average
             # infrared/visible pairs too (it did, when only the rule was scaled: GFF count 4 -> 1 of 8)
@@ -234,10 +261,13 @@ class FocusFusionGenerator(nn.Module):
         if self.two_scale:
             base_weight = torch.sigmoid(out[:, k : k + 1])
             k += 1
-            f = self.multiple
-            base = F.interpolate(
-                F.avg_pool2d(ab, f), scale_factor=float(f), mode="bilinear", align_corners=False
-            )[:, :, p : p + h, p : p + w]
+            if self.base_radius:
+                base = box_mean(ab, self.base_radius)[:, :, p : p + h, p : p + w]
+            else:
+                f = self.multiple
+                base = F.interpolate(
+                    F.avg_pool2d(ab, f), scale_factor=float(f), mode="bilinear", align_corners=False
+                )[:, :, p : p + h, p : p + w]
             base_a, base_b = base[:, :c], base[:, c:]
             blended = (
                 base_weight * base_a
@@ -247,6 +277,10 @@ class FocusFusionGenerator(nn.Module):
             )
         else:
             blended = weight * a + (1.0 - weight) * b
+        if self.exposure_head:
+            w_exp = torch.sigmoid(out[:, k : k + 1])
+            k += 1
+            blended = (1.0 - exposure) * blended + exposure * (w_exp * a + (1.0 - w_exp) * b)
         residual = self.residual_scale * torch.tanh(out[:, k:])
         fused = (blended + residual).clamp(0.0, 1.0)
         # Exact zeros where both sources are zero: black backgrounds of medical slices stay black.

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from ..data.tone_curves import parse_families
 from ..errors import UserError
 
 # Presets set several options at once; options given explicitly (flags or --config) override them.
@@ -92,12 +93,15 @@ class TrainConfig:
     gradient_weight: float = 2.0
     ssim_weight: float = 0.5
     scd_weight: float = 0.0  # fusion: 2 - SCD (correlations of differences) on the real pairs
+    loss_targets: str = "max"  # fusion: max | saliency (intensity/SSIM targets; losses/fusion.py)
     # fusion pairs with a ground truth, made on the fly (stylefuse.data.synthetic): multi-focus and
     # multi-exposure copies of real photos, trained with a supervised loss beside the real pairs
     synthetic: list[str] = field(default_factory=list)  # photos or folders (--split applies to folders)
     synthetic_skimage: str = ""  # comma-separated scikit-image photos, e.g. brick,grass
     synthetic_fraction: float = 0.5  # share of each batch that is synthetic (with --synthetic*)
     truth_weight: float = 1.0  # weight of the supervised loss on the synthetic rows
+    exposure_families: str = "linear"  # tone-curve families of the exposure pairs (data/tone_curves.py)
+    exposure_degrade: bool = False  # exposure pairs: read noise and JPEG-like quantisation
     fusion_arch: str = "blend"  # blend (FusionGenerator) | focus (FocusFusionGenerator: + focus measure)
     focus_radius: int = 3  # focus: box radius (px) of the Laplacian energy
     focus_gain: float = 0.0  # focus: > 0 starts the weight at sigmoid(gain x focus contrast)
@@ -107,6 +111,9 @@ class TrainConfig:
     exposure_radius: int = 0  # focus: > 0 adds exposure-pair evidence over (2 R + 1)^2 windows
     exposure_smooth: int = 64  # focus: that evidence averaged over (2 S + 1)^2 windows
     exposure_ramp: str = "0.2,0.4"  # focus: evidence lo,hi ramped to 0..1 (1: blend -> average)
+    base_radius: int = 0  # focus + two_scale: base = (2 r + 1)^2 box mean (0: 1/8-resolution means)
+    exposure_head: bool = False  # focus: exposure pairs get a weight map of their own (not the average)
+    residual_scale: float = 0.25  # focus: the residual's bound (0: a convex blend of the sources)
     # generator size
     widths: str = ""  # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0  # residual blocks at the lowest level (0: the task's default)
@@ -149,6 +156,18 @@ class TrainConfig:
         if self.exposure_radius < 0 or self.exposure_smooth < 0:
             raise UserError("--exposure-radius and --exposure-smooth must be >= 0")
         parse_ramp(self.exposure_ramp)
+        if self.loss_targets not in ("max", "saliency"):
+            raise UserError(f"--loss-targets must be max or saliency, not {self.loss_targets!r}")
+        try:
+            parse_families(self.exposure_families)
+        except ValueError as exc:
+            raise UserError(f"--exposure-families: {exc}") from None
+        if self.base_radius and not (self.two_scale and 0 < self.base_radius <= 16):
+            raise UserError("--base-radius needs --two-scale and 1..16 px (the model's edge padding)")
+        if self.exposure_head and not self.exposure_radius:
+            raise UserError("--exposure-head needs --exposure-radius > 0")
+        if self.residual_scale < 0:
+            raise UserError("--residual-scale must be >= 0")
         if self.fusion_arch not in ("blend", "focus"):
             raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
@@ -184,6 +203,12 @@ class TrainConfig:
                     cfg["gate_bias"] = self.focus_gate_bias
             if self.two_scale:
                 cfg["two_scale"] = True
+            if self.base_radius:
+                cfg["base_radius"] = self.base_radius
+            if self.exposure_head:
+                cfg["exposure_head"] = True
+            if self.residual_scale != 0.25:
+                cfg["residual_scale"] = self.residual_scale
             if self.exposure_radius:
                 cfg.update(
                     exposure_radius=self.exposure_radius,

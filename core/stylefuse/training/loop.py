@@ -26,6 +26,7 @@ from ..data import (
     step_generator,
     take_part,
 )
+from ..data.tone_curves import parse_families
 from ..errors import UserError
 from ..export import export_generator
 from ..losses.image_ops import luminance, psnr, ssim
@@ -121,9 +122,11 @@ def mixed_fusion_batches(cfg: TrainConfig, pairs) -> MixedFusionBatches:
     n_syn = cfg.batch if not pairs else max(1, min(cfg.batch - 1, round(cfg.batch * cfg.synthetic_fraction)))
     n_real = cfg.batch - n_syn
     real = PairBatches(pairs, cfg.crop, n_real, cfg.seed) if pairs and n_real else None
-    return MixedFusionBatches(
-        real, SyntheticPairBatches(synthetic_photos(cfg), cfg.crop, n_syn, cfg.seed), n_real
+    families = parse_families(cfg.exposure_families)
+    synthetic = SyntheticPairBatches(
+        synthetic_photos(cfg), cfg.crop, n_syn, cfg.seed, families, cfg.exposure_degrade
     )
+    return MixedFusionBatches(real, synthetic, n_real)
 
 
 def unpack_batch(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:

@@ -35,7 +35,9 @@ def build_task_loss(cfg: TrainConfig) -> nn.Module:
         if not cfg.targets:
             return style
         return StyleWithTargetsLoss(style, PairedTargetLoss(cfg.paired_weight, cfg.band_weight))
-    unsupervised = FusionLoss(cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight, cfg.scd_weight)
+    unsupervised = FusionLoss(
+        cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight, cfg.scd_weight, cfg.loss_targets
+    )
     if not (cfg.synthetic or cfg.synthetic_skimage):
         return unsupervised
     return MixedFusionLoss(unsupervised, SupervisedFusionLoss(), cfg.truth_weight)
