@@ -1,12 +1,14 @@
 """Steady frames: a stylized video keeps its previous frame where the input did not change.
 
 A feed-forward generator answers a small change of its input (sensor noise, compression noise that
-differs frame to frame) with a larger change of painted texture: a locked-off shot stylized frame by
-frame "boils" at 2-3x the input's frame-to-frame change. `steady_frames` holds each output pixel at its
-previous value while the input pixel stays within HOLD_LEVELS of the input it was painted from, and
-takes the new stylization where the input moved (a soft ramp between; the signed change is averaged
-over a small neighbourhood, which cancels noise but keeps an edge, so the hold comes in patches). Moving content is never held, so nothing
-ghosts; a slow drift (light) accumulates until it passes the threshold, then the pixel follows it.
+differs frame to frame) with a larger change of painted texture, and synthesis repaints more still: a
+locked-off shot stylized frame by frame "boils" at 2-14x the input's frame-to-frame change.
+`steady_frames` holds each output pixel at its previous value while its input stays within HOLD_BELOW
+levels of the input it was painted from, and takes the new stylization where the input moved by
+TAKE_ABOVE or more (a ramp between). The signed change is averaged over BOX x BOX pixels first, which
+cancels noise but keeps an edge, so the hold comes in patches. Moving content is never held, so
+nothing ghosts; a slow drift (light) accumulates until it passes HOLD_BELOW, then the pixel follows it
+a few levels behind; content of very low contrast that moves slowly can be held a few frames too long.
 The state (the reference input and the held output, one frame each) is carried in a StackState, so a
 clip in chunks gives what the whole clip would.
 """
@@ -18,12 +20,20 @@ from scipy.ndimage import maximum_filter, uniform_filter
 
 from .stack_state import StackState
 
-HOLD_LEVELS = 12.0  # of 255, after the box below: above a camera's and H.264's noise, below real motion
-BOX = 5  # pixels: the signed change is averaged over BOX x BOX first, which cancels noise but not an edge
+# Levels of 255, of the input's change averaged over BOX x BOX (which cancels noise but not an edge):
+# up to HOLD_BELOW the output is held (a camera's and H.264's noise stays under it), from TAKE_ABOVE
+# it takes the new frame's stylization (motion), a ramp between.
+HOLD_BELOW = 3.0
+TAKE_ABOVE = 12.0
+BOX = 5  # pixels
 
 
 def steady_frames(
-    inputs: np.ndarray, outputs: np.ndarray, state: StackState, levels: float = HOLD_LEVELS
+    inputs: np.ndarray,
+    outputs: np.ndarray,
+    state: StackState,
+    hold_below: float = HOLD_BELOW,
+    take_above: float = TAKE_ABOVE,
 ) -> np.ndarray:
     """N x H x W x C frames of `outputs` (stylized `inputs`, uint8) with still areas held; `state`
     carries the previous frame between calls."""
@@ -39,7 +49,8 @@ def steady_frames(
             reference, previous = state.steady
             change = np.abs(uniform_filter(frame_in - reference, size=(BOX, BOX, 1))).max(axis=-1)
             change = maximum_filter(change, size=BOX)  # a moving edge takes its neighbourhood along
-            take = np.clip(change / np.float32(levels), 0.0, 1.0)[..., None]
+            ramp = (change - np.float32(hold_below)) / np.float32(take_above - hold_below)
+            take = np.clip(ramp, 0.0, 1.0)[..., None]
             reference = reference + take * (frame_in - reference)
             previous = previous + take * (frame_out - previous)
         state.steady = (reference, previous)
