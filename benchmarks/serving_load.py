@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/serving_load.py                  # 1 client 30 s, 8 clients 60 s, restart run 60 s
     .venv/bin/python benchmarks/serving_load.py --duration 12 --single 6 --restart-duration 20   # short
 
-Starts `stylefuse serve --models udnie --instances 2` (a subprocess, free loopback ports). Phase 1: one
-gRPC client; phase 2: 8 clients; both send --side x --side RGB uint8 stylize requests for their duration:
+Starts `stylefuse serve --models udnie --instances 2` (a subprocess, free loopback ports). Phases 1 and
+2, one gRPC client and 8 clients, alternate in --rounds slices (the 1-minute load average of each slice
+is printed); all send --side x --side RGB uint8 stylize requests for their duration:
 failed requests, p50/p99 latency, throughput, and the backend's own forward counter
 (`stylefuse_forwards_total{merged=k}`, forwards that served k requests). Phase 3: 8 clients again, the
 tritonserver is SIGKILLed mid-run (`stylefuse serve` notices and exits) and `stylefuse serve` is started
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,6 +188,14 @@ class Load:
     failed: list[str] = field(default_factory=list)  # not retryable: must stay empty
     wall: float = 0.0
 
+    def add(self, other: Load) -> None:
+        """Another slice of the same run (wall times add up: the slices do not overlap)."""
+        self.latencies += other.latencies
+        self.ok_at += other.ok_at
+        self.retryable += other.retryable
+        self.failed += other.failed
+        self.wall += other.wall
+
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.wall if self.wall else 0.0
@@ -249,6 +259,13 @@ def main() -> int:
         "--restart-duration", type=float, default=60.0, help="seconds of the restart run (0: skip)"
     )
     ap.add_argument("--side", type=int, default=512)
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the 1- and 8-client runs alternate in this many slices (each 1/rounds of its duration), "
+        "so both see the same machine when other jobs come and go (default: %(default)s)",
+    )
     ap.add_argument("--instances", type=int, default=2)
     args = ap.parse_args()
 
@@ -266,17 +283,24 @@ def main() -> int:
             flush=True,
         )
         run_load(grpc_url, args.clients, 3, args.side)  # warm-up: every instance has run
-        rows = []
-        # back to back in one run, so both see the same machine (the load average is printed beside each)
-        for clients, duration in ((1, args.single), (args.clients, args.duration)):
-            before, cpu, load_before = forwards_by_merged(metrics_url), serve.cpu_seconds(), loadavg()
-            load = run_load(grpc_url, clients, duration, args.side)
-            cpu = (serve.cpu_seconds() - cpu) / max(len(load.latencies), 1)
-            merged = delta(forwards_by_merged(metrics_url), before)
-            rows.append((clients, load, merged, cpu, f"{load_before} -> {loadavg()}"))
+        # 1 and 8 clients back to back in one run, in alternating slices: on shared cores a job that
+        # starts or ends between two long phases would otherwise decide the 1-vs-8 comparison
+        phases = {1: (Load(), Counter(), [0.0], []), args.clients: (Load(), Counter(), [0.0], [])}
+        for _ in range(max(1, args.rounds)):
+            for clients, duration in ((1, args.single), (args.clients, args.duration)):
+                total, merged, cpu, loads = phases[clients]
+                before, cpu0, load_before = forwards_by_merged(metrics_url), serve.cpu_seconds(), loadavg()
+                total.add(run_load(grpc_url, clients, duration / max(1, args.rounds), args.side))
+                cpu[0] += serve.cpu_seconds() - cpu0
+                merged.update(delta(forwards_by_merged(metrics_url), before))
+                loads.append(f"{load_before.split()[0]}-{loadavg().split()[0]}")
+        rows = [
+            (c, total, dict(sorted(merged.items())), cpu[0] / max(len(total.latencies), 1), ", ".join(loads))
+            for c, (total, merged, cpu, loads) in phases.items()
+        ]
         print(
             "| clients | s | ok | failed | req/s | p50 ms | p99 ms | p99/p50 | server CPU-s/request | "
-            "forwards by requests merged | load average before -> after |"
+            "forwards by requests merged | 1-min load average per slice (start-end) |"
         )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
         for clients, load, merged, cpu, loads in rows:
