@@ -84,6 +84,11 @@ def test_stylized_locked_off_shot_flickers_no_more_than_the_input(clips, env, tm
     assert len(dst["frames"]) == len(src["frames"])
     ratio = flicker(dst["frames"]) / flicker(src["frames"])
     assert ratio <= 1.2, f"flicker {ratio:.3f}x the input's"
+    assert dst["audio"] is None and src["audio"] is None  # no sound in, none out
+    # --no-hold paints every frame afresh: the camera's noise comes back as boiling texture.
+    ok(run(["stylize", clips["still"], "--no-hold", "-o", out], env))
+    boiling = flicker(decode(out)["frames"]) / flicker(src["frames"])
+    assert boiling > 1.2 and boiling > 3 * ratio, f"--no-hold {boiling:.3f} vs {ratio:.3f}"
 
 
 def test_fuse_two_clips_pairs_frames_and_keeps_a_sound(clips, env, tmp_path):

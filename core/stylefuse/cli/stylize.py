@@ -71,6 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --method synthesis: the long side it paints at; larger images get the painted "
         "change carried up to full size (default: %(default)s)",
     )
+    p.add_argument(
+        "--no-hold",
+        action="store_true",
+        help="video: paint every frame afresh (by default a pixel keeps its previous frame while its "
+        "input does not change, so a locked-off shot does not boil)",
+    )
     add_run_options(p)
     p.add_argument(
         "-o",

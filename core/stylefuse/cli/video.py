@@ -107,7 +107,7 @@ def stylize_video(args: argparse.Namespace, in_path: str, engine_for, style_path
         start = time.perf_counter()
         with engine.progress(unit="frame") as cb, write_video(args.output, reader) as writer:
             results = engine.runner.stylize_parts(
-                parts, total=reader.frame_count, progress=cb, steady=True, **options
+                parts, total=reader.frame_count, progress=cb, steady=not args.no_hold, **options
             )
             for result in results:
                 writer.write(result, stamps.popleft())
