@@ -42,6 +42,13 @@ _HELP = {
     "paired_weight": "style with --targets: weight of the L1 distance to the target (default 1.0)",
     "band_weight": "style with --targets: weight of the per-band (difference-of-Gaussians) histogram distance "
     "to the target, which keeps the strokes' detail L1 would blur (default 1.0)",
+    "mrf_weight": "style: weight of the patch-matching (MRF) texture term: each output patch pulled (L2) to its "
+    "nearest painting patch, not fixed in position (default 0: off)",
+    "mrf_patch": "style: MRF patch side in px, at 1/2 and full resolution",
+    "mrf_highpass": "style: MRF patches of the image minus its Gaussian blur of this sigma (texture, not tone); 0: raw",
+    "mrf_match": "style: MRF search by cosine (flat output patches find textured ones) or l2",
+    "mrf_stride": "style: stride of the MRF output and painting patch grids",
+    "mrf_pooled": "style: MRF searches every style crop of the batch (a single painting), not only the row's own",
     "no_palette": "style: no palette step (train on the raw photos' colours; the card stores no palette)",
     "style_side": "downscale style images to this long side (px) before cropping, 0 keeps their size (default 512)",
     "widths": "generator channels per level, e.g. 16,32,64 (trunk at 1/8 resolution)",

@@ -94,6 +94,8 @@ class PairedStyleBatches(StyleBatches):
     generator's input at inference), the target left as synthesis painted it.
 
     Returns (content, style, target, None): the loop's (a, b, truth, rows) shape, no per-row mask.
+    Triples (content, target, style index) (per-style targets of an arbitrary-style model) pair each
+    target with the painting it was made from; pairs take a random style as before.
     """
 
     def __init__(
@@ -105,13 +107,14 @@ class PairedStyleBatches(StyleBatches):
         seed: int,
         palette: bool = False,
     ):
-        for content, target in pairs:
+        for content, target, *_ in pairs:
             if content.shape[-2:] != target.shape[-2:]:
                 raise ValueError(
                     f"photo {tuple(content.shape)} and target {tuple(target.shape)} differ in size"
                 )
-        super().__init__([c for c, _ in pairs], styles, crop, batch, seed, palette)
-        self.targets = [_fit(t, crop) for _, t in pairs]
+        super().__init__([p[0] for p in pairs], styles, crop, batch, seed, palette)
+        self.targets = [_fit(p[1], crop) for p in pairs]
+        self.style_of = [p[2] if len(p) > 2 else None for p in pairs]
 
     def __call__(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:
         gen = step_generator(self.seed, step, rank)
@@ -119,6 +122,7 @@ class PairedStyleBatches(StyleBatches):
         for _ in range(self.batch):
             ci = int(torch.randint(len(self.contents), (), generator=gen))
             si = int(torch.randint(len(self.styles), (), generator=gen))
+            si = si if self.style_of[ci] is None else self.style_of[ci]
             crop, paired = random_affine_crop([self.contents[ci], self.targets[ci]], self.crop, gen)
             content.append(crop if self.palettes is None else self._map(crop, ci, si))
             target.append(paired)

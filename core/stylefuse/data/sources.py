@@ -99,36 +99,46 @@ def informative(slices: list[torch.Tensor]) -> list[torch.Tensor]:
 
 
 def load_target_pairs(
-    files: list[Path], folder: str | Path
-) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], int]:
+    files: list[Path], folder: str | Path, styles: list[Path] | None = None
+) -> tuple[list, int]:
     """(photo, target) RGB pairs for the photos with a target FOLDER/<stem>.png, the photo shrunk
     (antialiased) to its target's size; and how many photos had none. Targets are paintings of whole
-    2-D photos, so a volume among the photos is an error."""
+    2-D photos, so a volume among the photos is an error.
+
+    Several `styles` and a FOLDER/<style stem>/ sub-folder for any of them (scripts/make_arbitrary_targets.py):
+    per-style targets, (photo, target, style index) triples for every FOLDER/<style stem>/<photo stem>.png;
+    `missing` counts the photos with none in any style."""
     import torch.nn.functional as F
 
+    stems = [Path(s).stem for s in styles or []]
+    per_style = len(stems) > 1 and any((Path(folder) / s).is_dir() for s in stems)
+    places = [(Path(folder) / s, i) for i, s in enumerate(stems)] if per_style else [(Path(folder), None)]
     pairs, missing = [], 0
     for f in files:
-        target_path = Path(folder) / f"{f.stem}.png"
-        if not target_path.is_file():
-            missing += 1
-            continue
-        slices = load_slices(f, 3)
-        if len(slices) != 1:
-            raise UserError(f"--targets: {f} is a volume ({len(slices)} slices); targets are for 2-D photos")
-        photo, target = slices[0], load_image_tensor(target_path, 3)
-        if photo.shape[-2:] != target.shape[-2:]:
-            if target.shape[-2] > photo.shape[-2] or target.shape[-1] > photo.shape[-1]:
-                raise UserError(f"--targets: {target_path} is larger than its photo {f}")
-            photo = F.interpolate(
-                photo[None],
-                size=tuple(target.shape[-2:]),
-                mode="bilinear",
-                align_corners=False,
-                antialias=True,
-            )[0]
-        pairs.append((photo, target))
+        found = [(d / f"{f.stem}.png", i) for d, i in places if (d / f"{f.stem}.png").is_file()]
+        missing += not found
+        for target_path, index in found:
+            pairs.append(_target_pair(f, target_path, F) + ((index,) if per_style else ()))
     if not pairs:
         raise UserError(
             f"--targets: none of the {len(files)} content photos has a target <name>.png in {folder}"
         )
     return pairs, missing
+
+
+def _target_pair(f: Path, target_path: Path, F) -> tuple[torch.Tensor, torch.Tensor]:
+    slices = load_slices(f, 3)
+    if len(slices) != 1:
+        raise UserError(f"--targets: {f} is a volume ({len(slices)} slices); targets are for 2-D photos")
+    photo, target = slices[0], load_image_tensor(target_path, 3)
+    if photo.shape[-2:] != target.shape[-2:]:
+        if target.shape[-2] > photo.shape[-2] or target.shape[-1] > photo.shape[-1]:
+            raise UserError(f"--targets: {target_path} is larger than its photo {f}")
+        photo = F.interpolate(
+            photo[None],
+            size=tuple(target.shape[-2:]),
+            mode="bilinear",
+            align_corners=False,
+            antialias=True,
+        )[0]
+    return photo, target

@@ -88,6 +88,13 @@ class TrainConfig:
     targets: str = ""
     paired_weight: float = 1.0  # with targets: L1 between output and target crop
     band_weight: float = 1.0  # with targets: per-band (DoG) histogram distance to the target
+    # style: patch-matching (MRF) texture term, losses/mrf.py: each output patch pulled to its nearest painting patch
+    mrf_weight: float = 0.0
+    mrf_patch: int = 7  # patch side (px) at 1/2 and full resolution
+    mrf_highpass: float = 4.0  # match (image - Gaussian blur of this sigma): texture, not tone; 0: raw
+    mrf_match: str = "cosine"  # cosine (direction: flat patches find textured ones) | l2
+    mrf_stride: int = 2  # stride of the output and painting patch grids
+    mrf_pooled: bool = False  # search every style crop of the batch (one painting), not the row's own
     # fusion losses
     intensity_weight: float = 1.0
     gradient_weight: float = 2.0
@@ -151,6 +158,13 @@ class TrainConfig:
             raise UserError(f"--targets {self.targets} is not a folder")
         if self.paired_weight < 0 or self.band_weight < 0:
             raise UserError("--paired-weight and --band-weight must be >= 0")
+        if (
+            self.mrf_weight < 0
+            or self.mrf_patch < 1
+            or self.mrf_stride < 1
+            or self.mrf_match not in ("cosine", "l2")
+        ):
+            raise UserError("--mrf-weight >= 0, --mrf-patch/--mrf-stride >= 1, --mrf-match cosine or l2")
         if self.scd_weight < 0:
             raise UserError(f"--scd-weight must be >= 0, not {self.scd_weight}")
         if self.exposure_radius < 0 or self.exposure_smooth < 0:

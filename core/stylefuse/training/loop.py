@@ -75,7 +75,7 @@ def load_data(cfg: TrainConfig):
             for f in (take_part(list_images([p]), cfg.split) if Path(p).is_dir() else list_images([p]))
         ]
         if cfg.targets:
-            pairs, missing = load_target_pairs(files, cfg.targets)
+            pairs, missing = load_target_pairs(files, cfg.targets, list_images(cfg.style))
             if missing:  # a target folder still being written (the script resumes) trains on what is there
                 print(
                     f"--targets: {missing} of {len(files)} content photos have no target in {cfg.targets}; "

@@ -5,6 +5,7 @@ from torch import nn
 
 from ..losses import FusionLoss, StyleTransferLoss, discriminator_loss, generator_loss
 from ..losses.fusion_supervised import MixedFusionLoss, SupervisedFusionLoss
+from ..losses.mrf import PatchMRFLoss, StyleWithMRFLoss
 from ..losses.paired import PairedTargetLoss, StyleWithTargetsLoss
 from .config import TrainConfig
 
@@ -32,9 +33,20 @@ def build_task_loss(cfg: TrainConfig) -> nn.Module:
             cfg.tv_weight,
             texture_weight=cfg.texture_weight,
         )
-        if not cfg.targets:
+        if cfg.targets:
+            style = StyleWithTargetsLoss(style, PairedTargetLoss(cfg.paired_weight, cfg.band_weight))
+        if cfg.mrf_weight <= 0:
             return style
-        return StyleWithTargetsLoss(style, PairedTargetLoss(cfg.paired_weight, cfg.band_weight))
+        mrf = PatchMRFLoss(
+            cfg.mrf_patch,
+            (0.5, 1.0),
+            cfg.mrf_highpass,
+            cfg.mrf_match,
+            cfg.mrf_pooled,
+            cfg.mrf_stride,
+            cfg.mrf_stride,
+        )
+        return StyleWithMRFLoss(style, mrf, cfg.mrf_weight)
     unsupervised = FusionLoss(
         cfg.intensity_weight, cfg.gradient_weight, cfg.ssim_weight, cfg.scd_weight, cfg.loss_targets
     )
