@@ -58,14 +58,24 @@ class VideoWriter:
                 array = np.pad(array, pad, mode="edge")
             frame = self.av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
             frame.pts, frame.time_base = pts, self.like.time_base
-            self._mux(self.stream.encode(frame))
+            try:
+                packets = self.stream.encode(frame)
+            except Exception as exc:  # e.g. a source whose timestamps go backwards
+                raise ImageFileError(
+                    self.path, f"cannot encode frame {self.frames + 1} (pts {pts}): {describe(exc)}"
+                ) from None
+            self._mux(packets)
             self.frames += 1
             self.end = max(self.end, self.like.seconds(pts) + step)
             self._copy_audio(self.like.seconds(pts))
 
     def finish(self, audio_until: float | None = None) -> None:
         """Flush the encoder, copy the rest of the audio (up to `audio_until` seconds when given)."""
-        self._mux(self.stream.encode())
+        try:
+            packets = self.stream.encode()
+        except Exception as exc:
+            raise ImageFileError(self.path, f"cannot finish the video: {describe(exc)}") from None
+        self._mux(packets)
         self._copy_audio(math.inf if audio_until is None else audio_until)
         self.finished = True
 
