@@ -8,7 +8,6 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from ..data.tone_curves import parse_families
 from ..errors import UserError
 
 # Presets set several options at once; options given explicitly (flags or --config) override them.
@@ -172,6 +171,10 @@ class TrainConfig:
         parse_ramp(self.exposure_ramp)
         if self.loss_targets not in ("max", "saliency"):
             raise UserError(f"--loss-targets must be max or saliency, not {self.loss_targets!r}")
+        # imported here: stylefuse.data loads torch, and the CLI's parser (built for --help) reads
+        # this module; --help must stay fast
+        from ..data.tone_curves import parse_families
+
         try:
             parse_families(self.exposure_families)
         except ValueError as exc:
