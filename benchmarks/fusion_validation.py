@@ -209,7 +209,10 @@ def summarise(label: str, ours: dict, classical: dict) -> tuple[list[str], dict]
         g = min(("GFF-11", "GFF-23"), key=lambda m: wins(o, c[m]))
         counts = (wins(o, c["Average"]), wins(o, c["LP"]), wins(o, c[g]))
         behind = [k for k in FUSION_METRIC_NAMES if o[k] <= c[g][k]]
-        flat[set_name] = dict(zip(("avg", "lp", "gff"), counts, strict=True)) | {"ssim": o["SSIM"]}
+        flat[set_name] = dict(zip(("avg", "lp", "gff"), counts, strict=True)) | {
+            "ssim": o["SSIM"],
+            "means": o,
+        }
         lines.append(
             f"| {set_name} | {counts[0]} | {counts[1]} | {counts[2]} ({g}) | {o['SSIM']:.3f} / "
             f"{c['GFF-23']['SSIM']:.3f} / {c['Average']['SSIM']:.3f} | {', '.join(behind)} |"

@@ -66,7 +66,9 @@ def test_two_photos_of_one_scene_pick_the_general_model_and_model_overrides(pair
 def test_models_lists_kinds_and_explains_the_rule(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "infrared-visible,multi-focus,multi-exposure" in out and "fusion without --model (auto)" in out
+    # fuse-general: infrared/visible and focus pairs; fuse-exposure: exposure pairs (issue 17 part 3)
+    assert "infrared-visible,multi-focus" in out and "multi-exposure" in out
+    assert "multi-exposure -> fuse-exposure" in out and "fusion without --model (auto)" in out
 
 
 class FakeTransport:

@@ -147,3 +147,17 @@ def test_config_passes_the_designs_to_the_generator():
         "residual_scale"
         not in TrainConfig(task="fuse", pairs=["a:b"], fusion_arch="focus").generator_config()
     )
+
+
+def test_guided_weights_are_convex_and_follow_each_source():
+    torch.manual_seed(0)
+    model = FocusFusionGenerator(focus_radius=3, guided_radius=4, guided_eps=1e-3, residual_scale=0.0).eval()
+    a, b = torch.rand(1, 1, 40, 40), torch.rand(1, 1, 40, 40)
+    w = torch.rand(1, 1, 40, 40)
+    refined = model._guided_weights(w, a, b)
+    assert float(refined.min()) >= 0.0 and float(refined.max()) <= 1.0
+    # a constant map stays constant whatever the guides (the filter's means over existing pixels only)
+    flat = model._guided_weights(torch.full_like(w, 0.3), a, b)
+    assert torch.allclose(flat, torch.full_like(w, 0.3), atol=1e-3)
+    with pytest.raises(ValueError):
+        FocusFusionGenerator(guided_radius=2, guided_eps=0.0)

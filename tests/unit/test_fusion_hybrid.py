@@ -61,6 +61,7 @@ VARIANTS = [
     dict(
         focus_radius=5, focus_gate=True, two_scale=True, base_radius=4, exposure_radius=3, exposure_head=True
     ),
+    dict(focus_radius=3, focus_gain=20.0, guided_radius=4, guided_eps=1e-3, residual_scale=0.0),
 ]
 
 
@@ -80,7 +81,10 @@ def test_declared_radius_bounds_the_measured_one(kw):
     plain = build_generator(
         "fuse", channels=1, widths=tuple(model.config["widths"]), n_res=model.config["n_res"]
     )
-    context = max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth, model.base_radius)
+    context = (
+        max(model.focus_radius + 1, model.exposure_radius + model.exposure_smooth, model.base_radius)
+        + 2 * model.guided_radius
+    )
     assert declared == generator_receptive_radius(plain) + context
 
 

@@ -75,6 +75,8 @@ _HELP = {
     "base_radius": "focus + two-scale: the base is a (2 r + 1)^2 box mean (0: 1/8-resolution block means)",
     "exposure_head": "focus: exposure pairs get a learned weight map of their own instead of the average",
     "residual_scale": "focus: bound of the residual added to the blend (default 0.25; 0: a convex blend)",
+    "guided_radius": "focus: > 0 refines the weight map by a guided filter of this radius on each source (as GFF)",
+    "guided_eps": "focus: the guided filter's regulariser (default 1e-3)",
     "two_scale": "focus: blend a low-pass base and the detail with separate weights (base starts as the average)",
     "slice_axis": "volumes (NIfTI, DICOM series, TIFF stacks) are sliced along this axis",
     "crop": "side of the square training crops (px)",

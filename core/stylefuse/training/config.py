@@ -120,6 +120,8 @@ class TrainConfig:
     base_radius: int = 0  # focus + two_scale: base = (2 r + 1)^2 box mean (0: 1/8-resolution means)
     exposure_head: bool = False  # focus: exposure pairs get a weight map of their own (not the average)
     residual_scale: float = 0.25  # focus: the residual's bound (0: a convex blend of the sources)
+    guided_radius: int = 0  # focus: > 0 refines the weight map by a guided filter on each source (GFF's way)
+    guided_eps: float = 1e-3  # focus: that filter's regulariser (in [0, 1] grey levels squared)
     # generator size
     widths: str = ""  # channels per level, e.g. "16,32,64" ("": the task's default)
     n_res: int = 0  # residual blocks at the lowest level (0: the task's default)
@@ -185,6 +187,8 @@ class TrainConfig:
             raise UserError("--exposure-head needs --exposure-radius > 0")
         if self.residual_scale < 0:
             raise UserError("--residual-scale must be >= 0")
+        if self.guided_radius < 0 or self.guided_eps <= 0:
+            raise UserError("--guided-radius must be >= 0 and --guided-eps > 0")
         if self.fusion_arch not in ("blend", "focus"):
             raise UserError(f"--fusion-arch must be blend or focus, not {self.fusion_arch!r}")
         if self.slice_axis not in (0, 1, 2):
@@ -226,6 +230,8 @@ class TrainConfig:
                 cfg["exposure_head"] = True
             if self.residual_scale != 0.25:
                 cfg["residual_scale"] = self.residual_scale
+            if self.guided_radius:
+                cfg.update(guided_radius=self.guided_radius, guided_eps=self.guided_eps)
             if self.exposure_radius:
                 cfg.update(
                     exposure_radius=self.exposure_radius,
