@@ -82,6 +82,7 @@ def main() -> None:
     )
     parser.add_argument("overrides", nargs="*", help="SynthesisOptions fields, name=value")
     parser.add_argument("--out", type=Path, help="folder for the outputs (PNG)")
+    parser.add_argument("--photos", nargs="*", help="only these validation photos (names)")
     parser.add_argument(
         "--styles", choices=("training", "objects"), default="training", help="paintings or object images"
     )
@@ -92,6 +93,8 @@ def main() -> None:
     scorer = Scorer()
     rows = []
     for photo_name, photo in validation_photos():
+        if args.photos and photo_name not in args.photos:
+            continue
         if args.styles == "objects":
             styles = object_styles()
         else:
