@@ -66,7 +66,8 @@ def test_style_float_and_fuse_through_triton(viewer, wait_jobs, triton):
     fuser = dock(viewer, "Fuse layers")
     use_triton(fuser, triton)
     fuser.a.value, fuser.b.value = a, b
-    assert fuser.model.value == "fuse-medical"
+    # the default is the core's rule, applied on the client: a 16-bit scan + a colour image -> medical
+    assert fuser.model.value == "auto (by image kind)"
     run(fuser, wait_jobs)
     assert close(viewer.layers[-1].data, fuse(mri, pet, model="fuse-medical"))
     assert fuser.metrics_values is not None
