@@ -48,3 +48,40 @@ def smooth_image(h, w, c=None, dtype=np.uint8, seed=0):
     img = np.stack(chans, -1) if c else chans[0]
     top = np.iinfo(dtype).max if np.issubdtype(dtype, np.integer) else 1.0
     return (img * top).round().astype(dtype) if np.issubdtype(dtype, np.integer) else img.astype(dtype)
+
+
+def run_on_terminal(args: list[str], env: dict, timeout: float = 240) -> tuple[int, str]:
+    """Run `stylefuse ARGS` with stderr on a pseudo-terminal (100 columns), as a user at a terminal
+    sees it (progress bars draw only there); returns (exit code, what the terminal showed)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.run(
+            [str(BIN), *args], env=env, stdout=subprocess.PIPE, stderr=slave, timeout=timeout
+        )
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")

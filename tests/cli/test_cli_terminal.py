@@ -3,13 +3,12 @@ output, and tiled work shows a progress bar."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 
 import pytest
-from cli_helpers import BIN, smooth_image
+from cli_helpers import BIN, run_on_terminal, smooth_image
 
 # ------------------------------------------------------------------------------------- interrupted
 
@@ -47,42 +46,12 @@ def test_interrupt_leaves_no_output(sig, env, tmp_path):
 
 def test_progress_bar_on_a_terminal(inputs, env, tmp_path):
     """With stderr on a terminal, tiled work shows a tqdm bar fed by the pipeline's progress callback."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-    import threading
-
     from PIL import Image
 
     src = tmp_path / "in.png"
     Image.fromarray(smooth_image(160, 160, 3, seed=11)).save(src)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    chunks: list[bytes] = []
-
-    def drain():
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    proc = subprocess.run(
-        [str(BIN), "stylize", str(src), "--tile-size", "64", "-o", str(tmp_path / "o.png")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        timeout=240,
+    code, text = run_on_terminal(
+        ["stylize", str(src), "--tile-size", "64", "-o", str(tmp_path / "o.png")], env
     )
-    os.close(slave)
-    reader.join(timeout=10)
-    os.close(master)
-    text = b"".join(chunks).decode("utf-8", "replace")
-    assert proc.returncode == 0, text
+    assert code == 0, text
     assert "stylize (udnie)" in text and "tile/s" in text, text

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from cli_helpers import BIN, ok, run, sha256
+from cli_helpers import BIN, ok, run, run_on_terminal, sha256
 from video_clips import EXAMPLES, decode, flicker, scene, write_clip
 
 pytest.importorskip("av", reason="the video extra: pip install 'stylefuse[video]'")
@@ -216,40 +216,8 @@ def test_interrupted_clip_leaves_no_output(env, tmp_path):
 
 def test_one_progress_bar_counts_frames_on_a_terminal(clips, env, tmp_path):
     """With stderr on a terminal: one tqdm bar, in frames, its total the container's frame count."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-    import threading
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    chunks: list[bytes] = []
-
-    def drain():
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    proc = subprocess.run(
-        [str(BIN), "stylize", str(clips["shot"]), "-o", str(tmp_path / "o.mp4")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        timeout=240,
-    )
-    os.close(slave)
-    reader.join(timeout=10)
-    os.close(master)
-    text = b"".join(chunks).decode("utf-8", "replace")
-    assert proc.returncode == 0, text
+    code, text = run_on_terminal(["stylize", str(clips["shot"]), "-o", str(tmp_path / "o.mp4")], env)
+    assert code == 0, text
     assert "frame" in text and "/20" in text and "20/20" in text, text
     assert text.count("stylize (") == text.count("stylize (udnie)") >= 1  # one bar, one label
     assert "tile" not in text
