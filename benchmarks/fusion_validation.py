@@ -91,7 +91,7 @@ def load_spec(spec: str, overrides: dict) -> LoadedModel:
     if path.suffix == ".pt" and path.is_file():  # a training checkpoint: the generator from its config
         from stylefuse.training.config import TrainConfig
 
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)  # as the trainer resumes
         cfg = TrainConfig.from_dict(json.loads(state["config"]))
         card = {"task": "fuse", "channels": 1, "architecture": {"config": cfg.generator_config()}}
         model = _eager(card, state["generator"], overrides)

@@ -97,8 +97,10 @@ def test_list_models_and_ping(triton_server):
         "channels": 3,
         "has_default_style": True,
         "default": True,
+        "kinds": [],
     }  # the installed default of its task (stylefuse.model_choice)
     assert models["fuse-medical"]["task"] == "fuse"
+    assert models["fuse-medical"]["kinds"] == ["medical"]  # what the automatic fusion rule reads
     assert {m["name"] for m in TritonTransport(triton_server.http_url, protocol="http").list_models()} == set(
         models
     )
