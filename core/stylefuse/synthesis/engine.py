@@ -192,9 +192,11 @@ def synthesize(
                 before = previous.get(key)
                 if before is not None and before.shape[0] != queries.shape[0]:
                     before = None
+                codes = bank.encode(queries)  # once: the search and the collage check both use them
                 match = nearest_patches(
                     bank,
                     queries,
+                    codes=codes,
                     k=scale.blend_k,
                     usage_penalty=options.usage_penalty,
                     previous=before,
@@ -207,7 +209,7 @@ def synthesize(
                 match = break_copies(
                     match,
                     bank,
-                    bank.encode(queries),
+                    codes,
                     grid,
                     stride,
                     h * w,

@@ -79,6 +79,7 @@ def nearest_patches(
     usage_penalty: float = 0.0,
     previous: torch.Tensor | None = None,
     keep_previous: float = 0.0,
+    codes: torch.Tensor | None = None,
 ) -> Match:
     """The k nearest bank patches of each query (Q x D), searched chunk by chunk.
 
@@ -88,7 +89,7 @@ def nearest_patches(
     keeps its previous patch when that costs at most (1 + keep_previous) x its best one, so
     neighbouring slices are painted from the same patches where they look alike (no flicker).
     """
-    codes = bank.encode(queries)
+    codes = bank.encode(queries) if codes is None else codes  # codes: the queries' PCA codes, if known
     n_bank = bank.codes.shape[0]
     usage = torch.zeros(n_bank, device=codes.device)
     fair = max(codes.shape[0] * k / n_bank, 1.0)
