@@ -4,6 +4,7 @@
 puts each rank on cuda:LOCAL_RANK.
 """
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -59,6 +60,19 @@ def unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if hasattr(module, "module") else module
 
 
-def shutdown(info: DistInfo) -> None:
-    if info.enabled and dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown(info: DistInfo, together: bool) -> None:
+    """Tear the process group down. `together`: every rank got here the same way (finished or agreed to stop).
+
+    Then the ranks wait for each other first: rank 0 exports the model after the last collective
+    call, and a rank that destroys its gloo group while its peer is still busy can die of SIGABRT
+    ("terminate called without an active exception") on a loaded machine. After a rank-local error
+    the peers never arrive, so there is no waiting then: torchrun stops them.
+    The DistributedDataParallel wrappers sit in reference cycles; collecting them now ends their
+    gloo work while the interpreter is whole, not in its teardown (another SIGABRT path).
+    """
+    if not (info.enabled and dist.is_initialized()):
+        return
+    gc.collect()
+    if together:
+        dist.barrier()
+    dist.destroy_process_group()

@@ -196,10 +196,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress=None, should_stop=Non
     cfg.validate()
     validate_model_name(cfg.name)
     info = init_distributed(cfg.device)  # CUDA asked for and absent: a UserError before anything is written
+    together = False
     try:
-        return _train(cfg, info, resume, progress, should_stop)
+        result = _train(cfg, info, resume, progress, should_stop)
+        together = True
+        return result
+    except TrainingInterrupted:
+        together = True  # every rank agreed to stop at the same step
+        raise
     finally:
-        shutdown(info)
+        shutdown(info, together)
 
 
 def _train(cfg: TrainConfig, info: DistInfo, resume: bool, progress, should_stop) -> Path | None:
