@@ -5,6 +5,7 @@ images travel as .npy files (uint8 H x W x 3) named in the request.
 
     {"op": "multistyle", "content": IN, "style": 7, "out": OUT, "threads": 2}
     {"op": "arbitrary", "content": IN, "style_image": STYLE, "out": OUT, "threads": 2}
+    {"op": "video", "content": FRAMES, "style": 7, "smooth": 0.8, "out": OUT, "threads": 2}
     {"op": "info"}
     -> {"ok": true, "model_s": seconds of the ONNX Runtime session.run calls only, "total_s": ...}
 
@@ -12,6 +13,10 @@ The multi-style path repeats what `StyleTransfer.stylize` does (reflect-pad to a
 session.run, crop, round to uint8) at the content's full size (the library's default caps the longer
 side at 1024 px), so session.run can be timed alone. The arbitrary path is the library's own
 `stylize_with(..., max_size=None)` (style vector at 256 px, transform at 384 px, Lanczos back up).
+The video path is the loop of the library's `stylize_video` (each frame through `StyleTransfer.stylize`,
+then its `smooth` blend with the previous output frame) on frames given as N x H x W x 3 uint8, so the
+caller encodes every contender's frames with one encoder (its own writes MPEG-4 part 2, which would
+add its compression's flicker).
 """
 
 import json
@@ -73,6 +78,22 @@ def main() -> int:
                 model_s = time.perf_counter() - t1
                 np.save(req["out"], np.asarray(result, dtype=np.uint8))
                 reply = {"ok": True, "model_s": model_s}
+            elif req["op"] == "video":
+                from PIL import Image
+
+                eng = engine(req.get("threads"))
+                smooth, prev, out = float(req["smooth"]), None, []
+                for frame in np.load(req["content"]):
+                    arr = np.asarray(
+                        eng.stylize(Image.fromarray(frame), style=int(req["style"]), max_size=None),
+                        dtype=np.float32,
+                    )
+                    if smooth and prev is not None:
+                        arr = smooth * prev + (1.0 - smooth) * arr
+                    prev = arr
+                    out.append(arr.astype(np.uint8))  # the library's truncation, as its writer gets it
+                np.save(req["out"], np.stack(out))
+                reply = {"ok": True}
             else:
                 reply = {"ok": False, "error": f"unknown op {req['op']!r}"}
             reply["total_s"] = time.perf_counter() - t0

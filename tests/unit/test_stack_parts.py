@@ -85,3 +85,23 @@ def test_steady_hold_keeps_still_pixels_and_follows_motion():
     moved[2, :, :16] = 250  # the left half changes for real: it takes the new stylization there
     held = steady_frames(moved, painted, StackState())
     np.testing.assert_array_equal(held[2, :, :10], painted[2, :, :10])
+
+
+def test_steady_hold_carries_the_painting_along_a_pan():
+    """The picture moves 3 pixels a frame: the held painting moves with it (what frame 0 painted
+    shows up 3 and 6 pixels further on), instead of boiling with each frame's fresh painting."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(7)
+    scene = gaussian_filter(rng.uniform(0, 255, (48, 96, 3)), (2, 2, 0)) * 4 - 380  # smooth, full range
+    scene = np.clip(scene, 0, 255)
+    inputs = np.stack([scene[:, 3 * k : 3 * k + 64] for k in range(3)]).astype(np.uint8)
+    painting = rng.integers(0, 256, (48, 96, 3)).astype(np.float32)  # strokes fixed to the scene
+    boiling = rng.normal(0, 40, (3, 48, 64, 3))  # and what each frame's painting adds afresh
+    painted = np.stack([painting[:, 3 * k : 3 * k + 64] for k in range(3)]) + boiling
+    painted = np.clip(np.rint(painted), 0, 255).astype(np.uint8)
+    held = steady_frames(inputs, painted, StackState()).astype(float)
+    inner = (slice(8, -8), slice(8, -16))
+    carried = np.abs(held[2][:, 2:-6][inner] - held[0][:, 8:][inner]).mean()
+    afresh = np.abs(painted[2][:, 2:-6][inner].astype(float) - painted[0][:, 8:][inner]).mean()
+    assert carried < 0.2 * afresh, (carried, afresh)

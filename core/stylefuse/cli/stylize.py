@@ -74,8 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-hold",
         action="store_true",
-        help="video: paint every frame afresh (by default a pixel keeps its previous frame while its "
-        "input does not change, so a locked-off shot does not boil)",
+        help="video: paint every frame afresh (by default a pixel keeps its previous frame, carried along "
+        "the picture's motion, while its input changes only by moving, so the painting does not boil)",
     )
     add_run_options(p)
     p.add_argument(

@@ -84,12 +84,25 @@ def _with_stamps(parts: Iterator, stamps: collections.deque) -> Iterator:
         yield part
 
 
+def _check_flow_library() -> None:
+    """The steady hold follows the picture's motion by OpenCV's optical flow (part of the video extra)."""
+    try:
+        import cv2  # noqa: F401
+    except ImportError:
+        raise UserError(
+            "holding a stylized clip steady needs OpenCV, part of the video extra: "
+            "pip install 'stylefuse[video]' (or paint every frame afresh with --no-hold)"
+        ) from None
+
+
 def stylize_video(args: argparse.Namespace, in_path: str, engine_for, style_path: str | None) -> int:
     """`stylefuse stylize CLIP -o OUT`; `engine_for(reference)` is stylize's model/runner choice."""
     from ..io import write_video
     from .support import check_values, read_input, shape_text
 
     check_video_output(args.output, [in_path, style_path, args.mask])
+    if not args.no_hold:
+        _check_flow_library()
     with open_input(in_path, "input") as reader:
         mask = read_input(args.mask, "mask") if args.mask else None
         if mask is not None and mask.array.shape[:2] != (reader.height, reader.width):
