@@ -130,8 +130,8 @@ def test_a_moving_camera_is_painted_steadily_along_its_motion(clips, env, tmp_pa
     """Where the whole picture moves, the painting moves with it instead of boiling. Measured after
     compensating the camera's (known) motion: no more than 1.2x the input's change, or, where moving
     a high-contrast painting by fractions of a pixel alone scores more (the zoom), than 1.2x what a
-    painting fixed to the scene scores; and the held frames keep the detail of frames painted afresh
-    (carried along, not smeared)."""
+    painting fixed to the scene scores; and the held frames keep that painting's detail (carried
+    along, not smeared)."""
     out, fresh = tmp_path / "held.mp4", tmp_path / "fresh.mp4"
     ok(run(["stylize", clips[kind], "-o", out], env))
     ok(run(["stylize", clips[kind], "--no-hold", "-o", fresh], env))
@@ -142,10 +142,14 @@ def test_a_moving_camera_is_painted_steadily_along_its_motion(clips, env, tmp_pa
         name: compensated_flicker(frames, *CAMERA[kind])
         for name, frames in (("input", src), ("held", held), ("afresh", afresh))
     }
-    change["fixed"] = compensated_flicker(fixed_painting(kind, env, tmp_path), *CAMERA[kind])
+    fixed = fixed_painting(kind, env, tmp_path)
+    change["fixed"] = compensated_flicker(fixed, *CAMERA[kind])
     assert change["held"] <= 1.2 * max(change["input"], change["fixed"]), change
     assert change["held"] < 0.8 * change["afresh"], change
-    assert detail(held[-5:]) >= 0.9 * detail(afresh[-5:])
+    # Detail against the glued painting, not the frames painted afresh: those boil with grain, and
+    # a zoom magnifies a glued painting's strokes as it does the picture's.
+    kept = detail(held[-5:]) / detail(fixed[-5:])
+    assert kept >= 0.9, f"{kind}: the held frames keep {kept:.2f} of the glued painting's detail"
 
 
 def test_without_opencv_the_hold_is_a_clear_error_and_no_hold_still_works(clips, env, tmp_path):

@@ -22,6 +22,11 @@ def _photo(photo: str):
     return Image.open(photo if Path(photo).is_file() else EXAMPLES / photo).convert("RGB")
 
 
+def ball_at(k: int, frames: int, width: int, height: int) -> tuple[float, float, float]:
+    """The ball of `scene` in frame k: centre x, centre y, radius (pixels)."""
+    return width * (0.15 + 0.7 * k / max(1, frames - 1)), height * 0.6, height / 10
+
+
 def scene(
     frames: int, width: int, height: int, seed: int = 0, photo: str = "chelsea.png", ball: bool = True
 ) -> np.ndarray:
@@ -34,7 +39,7 @@ def scene(
     for k in range(frames):
         light = 0.95 + 0.05 * k / max(1, frames - 1)
         img = base * light + rng.normal(0.0, 3.0, base.shape)
-        cx, cy, r = width * (0.15 + 0.7 * k / max(1, frames - 1)), height * 0.6, height / 10
+        cx, cy, r = ball_at(k, frames, width, height)
         disc = np.clip(r + 0.5 - np.hypot(xx - cx, yy - cy), 0, 1)[..., None] * ball  # anti-aliased edge
         img = img * (1 - disc) + np.array([40.0, 50.0, 90.0]) * disc
         out[k] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
@@ -92,8 +97,10 @@ def moving_scene(
 
 
 def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: int = 8) -> float:
-    """Mean |F(t+1) - F(t) moved to where frame t+1 looks| of a clip made by `moving_scene`: the
-    change that the camera's own (known) motion does not explain."""
+    """Mean |F(t+1) - F(t) moved to where frame t+1 looks|: the change that the clip's own (known)
+    motion does not explain. `motion`: "pan"/"zoom" (`moving_scene`'s camera, `speed` as there) or
+    "ball" (`scene` with the ball: the background still, the ball moving; what the ball uncovers, new
+    to the picture, is left out)."""
     from scipy.ndimage import map_coordinates
 
     n, h, w = frames.shape[:3]
@@ -101,15 +108,24 @@ def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: i
     cy, cx = (h - 1) / 2, (w - 1) / 2
     total = 0.0
     for k in range(n - 1):
-        dx0, dy0, s0 = camera_move(k, motion, speed)
-        dx1, dy1, s1 = camera_move(k + 1, motion, speed)
-        # frame k+1's pixel shows the scene point p; frame k shows p at this position
-        y = cy + ((cy + (yy - cy) / s1 + dy1) - dy0 - cy) * s0
-        x = cx + ((cx + (xx - cx) / s1 + dx1) - dx0 - cx) * s0
+        valid = np.ones((h, w), bool)
+        if motion == "ball":
+            (x0, y0, r), (x1, y1, _) = ball_at(k, n, w, h), ball_at(k + 1, n, w, h)
+            on_ball = np.hypot(xx - x1, yy - y1) <= r + 1.5  # its anti-aliased edge included
+            uncovered = ~on_ball & (np.hypot(xx - x0, yy - y0) <= r + 1.5)
+            y, x = yy - on_ball * (y1 - y0), xx - on_ball * (x1 - x0)
+            valid = ~uncovered
+        else:
+            dx0, dy0, s0 = camera_move(k, motion, speed)
+            dx1, dy1, s1 = camera_move(k + 1, motion, speed)
+            # frame k+1's pixel shows the scene point p; frame k shows p at this position
+            y = cy + ((cy + (yy - cy) / s1 + dy1) - dy0 - cy) * s0
+            x = cx + ((cx + (xx - cx) / s1 + dx1) - dx0 - cx) * s0
         earlier = frames[k].astype(np.float64)
         moved = np.stack([map_coordinates(earlier[..., c], [y, x], order=1) for c in range(3)], -1)
-        diff = np.abs(frames[k + 1].astype(np.float64) - moved)
-        total += diff[margin:-margin, margin:-margin].mean()
+        diff = np.abs(frames[k + 1].astype(np.float64) - moved).mean(-1)
+        inner = (slice(margin, h - margin), slice(margin, w - margin))
+        total += diff[inner][valid[inner]].mean()
     return total / (n - 1)
 
 
