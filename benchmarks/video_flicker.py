@@ -26,7 +26,9 @@ Measures (levels of 255, each as a ratio to the input clip's own):
   painted clip can score;
 - detail: mean |horizontal and vertical difference| of the last 5 frames over the same contender's
   unsmoothed frames (stylefuse's held over `--no-hold`, the peer's smoothed over `--smooth 0`): below
-  1 is smearing (ghosts of the previous frames, or softening by the carrying).
+  1 is smearing (ghosts of the previous frames, or softening by the carrying), or the absence of the
+  grain that frames painted afresh boil with; so for pans and zooms also stylefuse's held frames over
+  the fixed painting (which a zoom magnifies, strokes and all, as it does the picture).
 The target (issue 20): flicker <= 1.2x the input's; with the camera moving, along the motion, and where
 the fixed painting itself scores above the input, <= 1.2x the fixed painting's.
 """
@@ -134,6 +136,7 @@ def measure_clip(photo: str, motion: str | None, speed: float, seed: int, folder
     if camera:
         fixed = fixed_painting(photo, motion, speed, folder)
         row["along"]["fixed"] = compensated_flicker(fixed, motion, speed) / base_along
+        row["glued detail"] = detail(outs["stylefuse"]) / detail(fixed)
     # The measure the target is on: along the motion when something moves, and where a painting glued
     # to the scene scores above the input (a moving camera), relative to that painting.
     key = "along" if motion else "flicker"
@@ -192,8 +195,10 @@ def main() -> int:
     names = ["stylefuse", "stylefuse --no-hold"] + (
         [f"peer --smooth {s:g}" for s in PEER_SMOOTH] if peer else []
     )
-    lines += ["| photo | clip | fixed painting | " + " | ".join(names) + " | target |"]
-    lines += ["|---" * (len(names) + 4) + "|"]
+    lines += [
+        "| photo | clip | fixed painting | " + " | ".join(names) + " | stylefuse detail vs fixed | target |"
+    ]
+    lines += ["|---" * (len(names) + 5) + "|"]
     worst: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="stylefuse-video-") as tmp:
         folder = Path(tmp)
@@ -209,6 +214,7 @@ def main() -> int:
                     along = f"{row['along'][n]:.2f}" if motion else "-"
                     cells.append(f"{row['flicker'][n]:.2f} / {along} / {row['detail'][n]:.2f}")
                 fixed = f"{row['along']['fixed']:.2f}" if "fixed" in row["along"] else "-"
+                cells.append(f"{row['glued detail']:.2f}" if "glued detail" in row else "-")
                 verdict = "PASS" if row["score"] <= TARGET else "MISS"
                 lines.append(
                     f"| {name} | {label} | {fixed} | "
