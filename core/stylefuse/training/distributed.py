@@ -74,5 +74,6 @@ def shutdown(info: DistInfo, together: bool) -> None:
         return
     gc.collect()
     if together:
-        dist.barrier()
+        # nccl's barrier needs this rank's GPU named, or it guesses (and warns)
+        dist.barrier(device_ids=[info.device.index] if info.device.type == "cuda" else None)
     dist.destroy_process_group()
