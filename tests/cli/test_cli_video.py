@@ -17,11 +17,10 @@ import pytest
 from cli_helpers import BIN, ok, run, run_on_terminal, sha256
 from video_clips import (
     EXAMPLES,
-    camera_base,
     compensated_flicker,
     decode,
-    film,
     flicker,
+    glued_painting,
     moving_scene,
     scene,
     write_clip,
@@ -112,19 +111,6 @@ def test_stylized_locked_off_shot_flickers_no_more_than_the_input(clips, env, tm
     assert boiling > 1.2 and boiling > 3 * ratio, f"--no-hold {boiling:.3f} vs {ratio:.3f}"
 
 
-def fixed_painting(kind: str, env, folder) -> np.ndarray:
-    """The steadiest a painted clip can be: the whole scene stylized once by the CLI and filmed by the
-    same camera (so the painting moves exactly with it), through the same encoder."""
-    from PIL import Image
-
-    base = camera_base(20, 128, 96, *CAMERA[kind], photo="chelsea.png")
-    Image.fromarray(np.clip(np.rint(base), 0, 255).astype(np.uint8)).save(folder / "scene.png")
-    ok(run(["stylize", folder / "scene.png", "-o", folder / "painted.png"], env))
-    painted = np.asarray(Image.open(folder / "painted.png").convert("RGB"), np.float32)
-    frames = film(painted, 20, 128, 96, *CAMERA[kind], noise=0.0, seed=0)
-    return decode(write_clip(folder / "fixed.mp4", frames, FPS, audio=False))["frames"]
-
-
 @pytest.mark.parametrize("kind", ["pan", "zoom"])
 def test_a_moving_camera_is_painted_steadily_along_its_motion(clips, env, tmp_path, kind):
     """Where the whole picture moves, the painting moves with it instead of boiling. Measured after
@@ -142,7 +128,10 @@ def test_a_moving_camera_is_painted_steadily_along_its_motion(clips, env, tmp_pa
         name: compensated_flicker(frames, *CAMERA[kind])
         for name, frames in (("input", src), ("held", held), ("afresh", afresh))
     }
-    fixed = fixed_painting(kind, env, tmp_path)
+    fixed = glued_painting(
+        20, 128, 96, *CAMERA[kind], "chelsea.png", tmp_path,
+        lambda src, dst: ok(run(["stylize", src, "-o", dst], env)), FPS,
+    )  # fmt: skip
     change["fixed"] = compensated_flicker(fixed, *CAMERA[kind])
     assert change["held"] <= 1.2 * max(change["input"], change["fixed"]), change
     assert change["held"] < 0.8 * change["afresh"], change

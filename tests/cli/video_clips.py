@@ -64,6 +64,15 @@ def view_coords(k: int, motion: str, speed: float, height: int, width: int) -> n
     return np.stack([cy + (yy - cy) / scale + dy, cx + (xx - cx) / scale + dx])
 
 
+def frame_coords(
+    k: int, motion: str, speed: float, height: int, width: int, points: np.ndarray
+) -> np.ndarray:
+    """Where frame k shows the scene `points` (2 x ..., as `view_coords` gives): its inverse."""
+    dx, dy, scale = camera_move(k, motion, speed)
+    cy, cx = (height - 1) / 2, (width - 1) / 2
+    return np.stack([cy + (points[0] - dy - cy) * scale, cx + (points[1] - dx - cx) * scale])
+
+
 def camera_base(frames: int, width: int, height: int, motion: str, speed: float, photo: str) -> np.ndarray:
     """The scene a `film` camera moves over: the photo, H x (W + what a pan reaches) x 3 float32."""
     reach = int(np.ceil(abs(camera_move(frames - 1, motion, speed)[0]))) + 2
@@ -96,6 +105,30 @@ def moving_scene(
     return film(base, frames, width, height, motion, speed, 3.0, seed)
 
 
+def glued_painting(
+    frames: int,
+    width: int,
+    height: int,
+    motion: str,
+    speed: float,
+    photo: str,
+    folder: Path,
+    stylize,
+    fps: int,
+) -> np.ndarray:
+    """The steadiest a painted clip can be: the whole scene stylized once and filmed by the same camera
+    (the painting moves exactly with it), encoded and decoded as a clip. `stylize(src_png, dst_png)`
+    paints the scene (the CLI, in the test and the benchmark)."""
+    from PIL import Image
+
+    base = camera_base(frames, width, height, motion, speed, photo)
+    Image.fromarray(np.clip(np.rint(base), 0, 255).astype(np.uint8)).save(folder / "scene.png")
+    stylize(folder / "scene.png", folder / "painted.png")
+    painted = np.asarray(Image.open(folder / "painted.png").convert("RGB"), np.float32)
+    clip = film(painted, frames, width, height, motion, speed, 0.0, 0)
+    return decode(write_clip(folder / "glued.mp4", clip, fps, audio=False))["frames"]
+
+
 def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: int = 8) -> float:
     """Mean |F(t+1) - F(t) moved to where frame t+1 looks|: the change that the clip's own (known)
     motion does not explain. `motion`: "pan"/"zoom" (`moving_scene`'s camera, `speed` as there) or
@@ -105,7 +138,6 @@ def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: i
 
     n, h, w = frames.shape[:3]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    cy, cx = (h - 1) / 2, (w - 1) / 2
     total = 0.0
     for k in range(n - 1):
         valid = np.ones((h, w), bool)
@@ -115,12 +147,8 @@ def compensated_flicker(frames: np.ndarray, motion: str, speed: float, margin: i
             uncovered = ~on_ball & (np.hypot(xx - x0, yy - y0) <= r + 1.5)
             y, x = yy - on_ball * (y1 - y0), xx - on_ball * (x1 - x0)
             valid = ~uncovered
-        else:
-            dx0, dy0, s0 = camera_move(k, motion, speed)
-            dx1, dy1, s1 = camera_move(k + 1, motion, speed)
-            # frame k+1's pixel shows the scene point p; frame k shows p at this position
-            y = cy + ((cy + (yy - cy) / s1 + dy1) - dy0 - cy) * s0
-            x = cx + ((cx + (xx - cx) / s1 + dx1) - dx0 - cx) * s0
+        else:  # frame k+1's pixel shows a scene point; where frame k shows that point
+            y, x = frame_coords(k, motion, speed, h, w, view_coords(k + 1, motion, speed, h, w))
         earlier = frames[k].astype(np.float64)
         moved = np.stack([map_coordinates(earlier[..., c], [y, x], order=1) for c in range(3)], -1)
         diff = np.abs(frames[k + 1].astype(np.float64) - moved).mean(-1)

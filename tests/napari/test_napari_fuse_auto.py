@@ -19,12 +19,18 @@ def focus_pair(h: int = 96, w: int = 112) -> tuple[np.ndarray, np.ndarray]:
     return np.where(left, photo, blurred), np.where(left, blurred, photo)
 
 
-def test_auto_is_the_default_choice_and_picks_the_photo_model(viewer, wait_jobs):
+def fuse_widget_on_a_focus_pair(viewer):
+    """The two photos as layers and the Fuse widget docked with them as A and B."""
     near, far = focus_pair()
     a = viewer.add_image(near, name="near", rgb=True)
     b = viewer.add_image(far, name="far", rgb=True)
     widget = dock(viewer, "Fuse layers")
     widget.a.value, widget.b.value = a, b
+    return near, far, widget
+
+
+def test_auto_is_the_default_choice_and_picks_the_photo_model(viewer, wait_jobs):
+    near, far, widget = fuse_widget_on_a_focus_pair(viewer)
     assert widget.model.value == AUTO
     assert list(widget.model.choices)[:1] == [AUTO]
     assert {"fuse-medical", "fuse-general"} <= set(widget.model.choices)
@@ -39,11 +45,7 @@ def test_auto_is_the_default_choice_and_picks_the_photo_model(viewer, wait_jobs)
 
 
 def test_a_model_chosen_by_hand_wins(viewer, wait_jobs):
-    near, far = focus_pair()
-    a = viewer.add_image(near, name="near", rgb=True)
-    b = viewer.add_image(far, name="far", rgb=True)
-    widget = dock(viewer, "Fuse layers")
-    widget.a.value, widget.b.value = a, b
+    near, far, widget = fuse_widget_on_a_focus_pair(viewer)
     widget.model.value = "fuse-medical"
     run(widget, wait_jobs)
     assert widget.choice.value == ""

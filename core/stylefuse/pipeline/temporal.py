@@ -46,7 +46,7 @@ MIN_MOTION = 0.2  # pixels per frame: below it a pixel counts as still (noise mo
 
 
 def backward_motion(current: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    """H x W x 2 (dx, dy) per pixel of `current` (H x W x 3 float): where it was in `previous`.
+    """H x W x 2 (dx, dy) per pixel of `current` (H x W x C float): where it was in `previous`.
 
     Estimated on grey frames of at most FLOW_SIDE pixels a side (the flow of a larger frame scaled
     up: a motion field is smooth, and DIS costs 4x the time at 2x the side)."""
@@ -58,16 +58,17 @@ def backward_motion(current: np.ndarray, previous: np.ndarray) -> np.ndarray:
 
     def grey(frame: np.ndarray) -> np.ndarray:
         small = frame if scale == 1.0 else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        return np.clip(small @ np.float32([0.299, 0.587, 0.114]), 0, 255).astype(np.uint8)
+        small = small.reshape(small.shape[:2] + (-1,))  # cv2 drops a single channel's axis
+        luma = small[..., :3] @ np.float32([0.299, 0.587, 0.114]) if small.shape[-1] >= 3 else small[..., 0]
+        return np.clip(luma, 0, 255).astype(np.uint8)
 
     now, before = grey(current), grey(previous)
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(now, before, None)
-    if CAMERA_SNAP > 0:
-        camera = camera_motion(flow, now, before, CAMERA_SNAP * scale)
-        if camera is not None:
-            camera[_length2(camera) < (MIN_MOTION * scale) ** 2] = 0.0  # a still camera is still
-            near = _length2(flow - camera) < (CAMERA_SNAP * scale) ** 2
-            flow[near] = camera[near]
+    camera = camera_motion(flow, now, before, CAMERA_SNAP * scale)
+    if camera is not None:
+        camera[_length2(camera) < (MIN_MOTION * scale) ** 2] = 0.0  # a still camera is still
+        near = _length2(flow - camera) < (CAMERA_SNAP * scale) ** 2
+        flow[near] = camera[near]
     if scale != 1.0:
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / scale)
     flow[_length2(flow) < MIN_MOTION**2] = 0.0
@@ -84,8 +85,8 @@ def camera_motion(
     """The affine motion most of `flow` follows (a pan, a zoom, a tilt of the camera), as a flow field;
     None when under half of the picture follows one. Fitted to the flow (RANSAC), then refined on the
     grey frames `now` and `before` themselves (ECC), on the pixels whose flow is within `snap` of the
-    fit: dense flow is biased by a few tenths of a pixel in
-    dark, noisy, flat areas, and a held painting carried by a biased motion slides off its picture."""
+    fit: dense flow is biased by a few tenths of a pixel in dark, noisy, flat areas, and a held
+    painting carried by a biased motion slides off its picture."""
     import cv2
 
     h, w = flow.shape[:2]
@@ -137,8 +138,9 @@ def carry(frames: list[np.ndarray], flow: np.ndarray) -> tuple[list[np.ndarray],
         return map_coordinates(plane, coords, order=3, mode="nearest", output=np.float32)
 
     with ThreadPoolExecutor(max_workers=min(len(planes), os.cpu_count() or 1)) as pool:
-        moved_planes = iter(list(pool.map(one, planes)))
-    moved = [np.stack([next(moved_planes) for _ in range(f.shape[-1])], -1) for f in frames]
+        moved_planes = list(pool.map(one, planes))
+    ends = np.cumsum([f.shape[-1] for f in frames])
+    moved = [np.stack(moved_planes[end - f.shape[-1] : end], -1) for f, end in zip(frames, ends, strict=True)]
     return moved, inside
 
 
@@ -163,7 +165,7 @@ def steady_frames(
             reference, previous = frame_in, frame_out  # the first frame is its own stylization
         else:
             reference, previous = state.steady
-            flow = backward_motion(_rgb(frame_in), _rgb(reference))
+            flow = backward_motion(frame_in, reference)
             moving = (flow[..., 0] != 0) | (flow[..., 1] != 0)
             if moving.any():
                 (reference, previous), inside = carry([reference, previous], flow)
@@ -191,7 +193,3 @@ def _local_change(difference: np.ndarray) -> np.ndarray:
     for c in range(1, averaged.shape[-1]):
         np.maximum(change, np.abs(averaged[..., c]), out=change)
     return cv2.dilate(change, np.ones((BOX, BOX), np.uint8), borderType=cv2.BORDER_REFLECT)
-
-
-def _rgb(frame: np.ndarray) -> np.ndarray:
-    return frame[..., :3] if frame.shape[-1] >= 3 else np.repeat(frame[..., :1], 3, axis=-1)
